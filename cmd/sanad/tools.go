@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sanad-id/sanad/keys"
+)
+
+func migrate(ctx context.Context, e env, args []string) error {
+	var c commonFlags
+	fs := newFlagSet("migrate", e.stderr, &c)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := c.load(fs, e.environ)
+	if err != nil {
+		return err
+	}
+	if err := cfg.ValidateForTools(); err != nil {
+		return err
+	}
+	db, applied, err := openDurable(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	v, err := db.Version(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(e.stdout, "%s schema is up to date (version %d)\n", cfg.Storage.Driver, v)
+		return nil
+	}
+	for _, m := range applied {
+		fmt.Fprintf(e.stdout, "applied %s\n", m)
+	}
+	fmt.Fprintf(e.stdout, "%s schema is at version %d\n", cfg.Storage.Driver, v)
+	return nil
+}
+
+func keysCommand(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "rotate") {
+		return usageError{fmt.Errorf("want `keys list` or `keys rotate`")}
+	}
+	sub := args[0]
+	var (
+		c          commonFlags
+		purpose    string
+		prepublish time.Duration
+		asJSON     bool
+	)
+	fs := newFlagSet("keys "+sub, e.stderr, &c)
+	fs.StringVar(&purpose, "purpose", "", "key set `purpose` ("+strings.Join(purposes(), ", ")+")")
+	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	if sub == "rotate" {
+		fs.DurationVar(&prepublish, "prepublish", 0, "publish the new keys this long before they start signing")
+	}
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if sub == "rotate" && purpose == "" {
+		return usageError{fmt.Errorf("--purpose is required (one of %s)", strings.Join(purposes(), ", "))}
+	}
+	cfg, err := c.load(fs, e.environ)
+	if err != nil {
+		return err
+	}
+	sec, err := resolveSecrets(&cfg, false)
+	if err != nil {
+		return err
+	}
+	db, _, err := openDurable(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var infos []keys.KeyInfo
+	if sub == "list" {
+		infos, err = keys.ListKeys(ctx, db, purpose, time.Now())
+	} else {
+		var ks *keys.Service
+		if ks, err = openKeys(ctx, cfg, db, sec.master, nil); err == nil {
+			infos, err = ks.Rotate(ctx, purpose, prepublish)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(infos)
+	}
+	if sub == "rotate" {
+		fmt.Fprintf(e.stdout, "rotated %s: running servers pick the new keys up within %s (keys.refresh_interval)\n",
+			purpose, cfg.Keys.RefreshInterval)
+	}
+	printKeys(e, infos)
+	return nil
+}
+
+func purposes() []string {
+	var out []string
+	for _, s := range keys.DefaultSets() {
+		out = append(out, s.Purpose)
+	}
+	return out
+}
+
+func printKeys(e env, infos []keys.KeyInfo) {
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KID\tPURPOSE\tALG\tSTATUS\tCREATED\tNOT BEFORE\tPUBLISHED UNTIL")
+	day := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	for _, k := range infos {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.KID, k.Purpose, k.Alg, k.Status,
+			day(k.CreatedAt), day(k.NotBefore), day(k.PublishUntil))
+	}
+	tw.Flush()
+}
+
+// healthcheck probes a URL for container health checks (the image has no curl).
+func healthcheck(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("sanad healthcheck", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	u := fs.String("url", "http://127.0.0.1:8080/readyz", "`URL` that must answer 200")
+	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *u, nil)
+	if err != nil {
+		return usageError{err}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", *u, resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,322 @@
+// Package config loads Sanad's configuration: defaults, then a YAML file
+// decoded strictly (an unknown field is an error), then SANAD_* environment
+// variables, then command-line flags. Secrets can come from the environment
+// or from files so they never need to sit in the YAML. Validate reports every
+// problem at once so an operator fixes a bad deployment in one pass.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Components that `sanad serve` can run. "all" selects every one.
+var Components = []string{"idrepo", "oidc", "issuer", "verifier", "wallet"}
+
+// Config is the whole configuration of a Sanad process.
+type Config struct {
+	// Addr is the listen address.
+	Addr string `yaml:"addr"`
+	// PublicURL is the externally visible base URL (issuer identifier of the
+	// OIDC provider, credential issuer id). Defaults to http://<Addr>.
+	PublicURL string `yaml:"public_url"`
+	// DataDir holds the SQLite database, generated demo secrets and the
+	// development OTP outbox.
+	DataDir string `yaml:"data_dir"`
+	// Components lists what this process serves; empty or ["all"] means all.
+	Components []string `yaml:"components"`
+	// Demo seeds demo data and generates missing development secrets.
+	Demo bool `yaml:"demo"`
+
+	Log     Log     `yaml:"log"`
+	HTTP    HTTP    `yaml:"http"`
+	Storage Storage `yaml:"storage"`
+	State   State   `yaml:"state"`
+	Keys    Keys    `yaml:"keys"`
+	Admin   Admin   `yaml:"admin"`
+}
+
+// Log configures log/slog output.
+type Log struct {
+	Format string `yaml:"format"` // json (default) or text
+	Level  string `yaml:"level"`  // debug, info (default), warn, error
+}
+
+// HTTP configures the server's limits.
+type HTTP struct {
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	MaxBodyBytes      int64         `yaml:"max_body_bytes"`
+}
+
+// Storage selects the durable store.
+type Storage struct {
+	Driver      string `yaml:"driver"`       // sqlite (default) or postgres
+	SQLitePath  string `yaml:"sqlite_path"`  // default <data_dir>/sanad.db
+	PostgresURL Secret `yaml:"postgres_url"` // may hold a password
+}
+
+// State selects the transaction-state store.
+type State struct {
+	Driver      string `yaml:"driver"` // memory (default) or redis
+	RedisURL    Secret `yaml:"redis_url"`
+	RedisPrefix string `yaml:"redis_prefix"`
+}
+
+// Keys configures the key service.
+type Keys struct {
+	// MasterKey seals private keys at rest (32 bytes, base64 or hex).
+	// Prefer SANAD_MASTER_KEY or MasterKeyFile over writing it here.
+	MasterKey       Secret        `yaml:"master_key" env:"SANAD_MASTER_KEY"`
+	MasterKeyFile   string        `yaml:"master_key_file" env:"SANAD_MASTER_KEY_FILE"`
+	RefreshInterval time.Duration `yaml:"refresh_interval"`
+}
+
+// Admin configures the admin APIs.
+type Admin struct {
+	// Token is the bearer token of the admin APIs.
+	Token     Secret `yaml:"token" env:"SANAD_ADMIN_TOKEN"`
+	TokenFile string `yaml:"token_file" env:"SANAD_ADMIN_TOKEN_FILE"`
+}
+
+// Secret is a string that never prints.
+type Secret string
+
+// String redacts the value.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString redacts the value in %#v.
+func (s Secret) GoString() string { return s.String() }
+
+// Reveal returns the value; call it only where the secret is used.
+func (s Secret) Reveal() string { return string(s) }
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Addr:       "127.0.0.1:8080",
+		DataDir:    "./sanad-data",
+		Components: []string{"all"},
+		Log:        Log{Format: "json", Level: "info"},
+		HTTP: HTTP{
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       15 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ShutdownTimeout:   20 * time.Second,
+			MaxBodyBytes:      1 << 20,
+		},
+		Storage: Storage{Driver: "sqlite"},
+		State:   State{Driver: "memory", RedisPrefix: "sanad:"},
+		Keys:    Keys{RefreshInterval: 30 * time.Second},
+	}
+}
+
+// Load builds a configuration from defaults, the YAML file at path (if path
+// is not empty) and the environment. It does not validate.
+func Load(path string, environ []string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		defer f.Close()
+		if err := Decode(f, &cfg); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, environ); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// Decode reads YAML into cfg strictly: unknown fields are errors.
+func Decode(r io.Reader, cfg *Config) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ResolvedComponents returns the components to run, in a fixed order.
+func (c Config) ResolvedComponents() []string {
+	if len(c.Components) == 0 || slices.Contains(c.Components, "all") {
+		return slices.Clone(Components)
+	}
+	var out []string
+	for _, name := range Components {
+		if slices.Contains(c.Components, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// Runs reports whether the component is enabled.
+func (c Config) Runs(component string) bool {
+	return slices.Contains(c.ResolvedComponents(), component)
+}
+
+// SQLiteFile is the SQLite database path.
+func (c Config) SQLiteFile() string {
+	if c.Storage.SQLitePath != "" {
+		return c.Storage.SQLitePath
+	}
+	return filepath.Join(c.DataDir, "sanad.db")
+}
+
+// Validate reports every problem in the configuration of a server at once.
+func (c *Config) Validate() error { return c.validate(true) }
+
+// ValidateForTools is Validate for the operator commands (migrate, keys),
+// which serve no admin API and need no admin token; the commands that need
+// the master key check for it themselves.
+func (c *Config) ValidateForTools() error { return c.validate(false) }
+
+func (c *Config) validate(serving bool) error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("addr", "%q is not host:port", c.Addr)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		switch {
+		case err != nil || u.Host == "":
+			bad("public_url", "%q is not an absolute URL", c.PublicURL)
+		case u.Scheme != "https" && u.Scheme != "http":
+			bad("public_url", "scheme must be https (or http for local development), got %q", u.Scheme)
+		case u.RawQuery != "" || u.Fragment != "":
+			bad("public_url", "must not have a query or fragment")
+		}
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
+	}
+	for _, name := range c.Components {
+		if name != "all" && !slices.Contains(Components, name) {
+			bad("components", "unknown component %q (known: all, %s)", name, strings.Join(Components, ", "))
+		}
+	}
+	if !slices.Contains([]string{"json", "text"}, c.Log.Format) {
+		bad("log.format", "must be json or text, got %q", c.Log.Format)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"http.read_header_timeout", c.HTTP.ReadHeaderTimeout},
+		{"http.read_timeout", c.HTTP.ReadTimeout},
+		{"http.write_timeout", c.HTTP.WriteTimeout},
+		{"http.idle_timeout", c.HTTP.IdleTimeout},
+		{"http.shutdown_timeout", c.HTTP.ShutdownTimeout},
+		{"keys.refresh_interval", c.Keys.RefreshInterval},
+	} {
+		if d.v <= 0 {
+			bad(d.name, "must be a positive duration, got %s", d.v)
+		}
+	}
+	if c.HTTP.MaxBodyBytes < 1024 {
+		bad("http.max_body_bytes", "must be at least 1024, got %d", c.HTTP.MaxBodyBytes)
+	}
+	switch c.Storage.Driver {
+	case "sqlite":
+		if c.Storage.PostgresURL != "" {
+			bad("storage.postgres_url", "set, but storage.driver is sqlite")
+		}
+	case "postgres":
+		if c.Storage.PostgresURL == "" {
+			bad("storage.postgres_url", "required when storage.driver is postgres")
+		} else if u, err := url.Parse(c.Storage.PostgresURL.Reveal()); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			bad("storage.postgres_url", "must be a postgres:// URL")
+		}
+	default:
+		bad("storage.driver", "must be sqlite or postgres, got %q", c.Storage.Driver)
+	}
+	switch c.State.Driver {
+	case "memory":
+		if c.State.RedisURL != "" {
+			bad("state.redis_url", "set, but state.driver is memory")
+		}
+	case "redis":
+		if c.State.RedisURL == "" {
+			bad("state.redis_url", "required when state.driver is redis")
+		} else if u, err := url.Parse(c.State.RedisURL.Reveal()); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			bad("state.redis_url", "must be a redis:// or rediss:// URL")
+		}
+	default:
+		bad("state.driver", "must be memory or redis, got %q", c.State.Driver)
+	}
+	if c.Keys.MasterKey != "" && c.Keys.MasterKeyFile != "" {
+		bad("keys", "set master_key or master_key_file, not both")
+	}
+	if serving && c.Keys.MasterKey == "" && c.Keys.MasterKeyFile == "" && !c.Demo {
+		bad("keys.master_key", "required outside --demo (SANAD_MASTER_KEY or SANAD_MASTER_KEY_FILE)")
+	}
+	if c.Admin.Token != "" && c.Admin.TokenFile != "" {
+		bad("admin", "set token or token_file, not both")
+	}
+	if c.Admin.Token != "" && len(c.Admin.Token) < 32 {
+		bad("admin.token", "must be at least 32 characters")
+	}
+	if serving && c.Admin.Token == "" && c.Admin.TokenFile == "" && !c.Demo {
+		bad("admin.token", "required outside --demo (SANAD_ADMIN_TOKEN or SANAD_ADMIN_TOKEN_FILE)")
+	}
+	return errors.Join(errs...)
+}
+
+// ReadSecretFile reads a secret from a file, trimming surrounding space, and
+// refuses files other users can read.
+func ReadSecretFile(path string) (Secret, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%s: mode %v lets other users read a secret; chmod 600 it", path, st.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("%s: empty", path)
+	}
+	return Secret(v), nil
+}
