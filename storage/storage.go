@@ -37,6 +37,8 @@ type Durable interface {
 
 // KeyRecord is one key of a key set, as stored. The private part is opaque to
 // storage: the keys package seals it (or, for an HSM, stores a reference).
+// Backends keep times to the microsecond and return them in UTC; a zero time
+// stays zero.
 type KeyRecord struct {
 	KID     string // unique key id
 	Purpose string // key set, for example "oidc-signing"
@@ -62,9 +64,12 @@ type Keys interface {
 	CreateKey(ctx context.Context, k KeyRecord) error
 	// RotateKey stores k and, in the same transaction, retires every other
 	// unretired key with the same Purpose and Alg: RetiredAt = retiredAt,
-	// PublishUntil = publishUntil.
+	// PublishUntil = publishUntil. retiredAt must not be the zero time.
+	// Concurrent rotations of one Purpose and Alg leave exactly one of the
+	// new keys unretired.
 	RotateKey(ctx context.Context, k KeyRecord, retiredAt, publishUntil time.Time) error
-	// ListKeys returns the keys of one purpose ("" for all), oldest first.
+	// ListKeys returns the keys of one purpose ("" for all), oldest first
+	// (by CreatedAt, ties by KID).
 	ListKeys(ctx context.Context, purpose string) ([]KeyRecord, error)
 	// DeleteKeysPublishedBefore removes retired keys whose PublishUntil is
 	// before t and returns how many it removed.
@@ -74,6 +79,7 @@ type Keys interface {
 // State holds short-lived transaction state. Keys are opaque strings chosen by
 // callers, conventionally "<area>:<kind>:<id>" (for example "oidc:code:…").
 // Every entry has a TTL; an expired entry behaves as if it did not exist.
+// A ttl argument must be positive: zero or negative is an error.
 // Backends: storage/memory, storage/redis.
 type State interface {
 	// Put stores value under key, replacing any existing entry.
@@ -97,6 +103,8 @@ type State interface {
 	// Incr adds one to the counter at key and returns the new value. The TTL
 	// is set when the counter is created and not extended by later calls, so
 	// a counter counts within a fixed window (rate limits, attempt limits).
+	// The counter is stored as decimal text (Get returns "3"); Incr on a
+	// value that is not such a number is an error.
 	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
 	// Ping reports whether the backend answers.
 	Ping(ctx context.Context) error
