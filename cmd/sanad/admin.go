@@ -6,7 +6,7 @@ import (
 )
 
 // registerAdmin mounts the operator APIs behind the admin bearer token.
-func registerAdmin(eng *web.Engine, ks *keys.Service, token string) {
+func registerAdmin(eng *web.Engine, ks keyring, token string) {
 	admin := eng.Group("", web.RequireBearer(token))
-	keys.RegisterAdmin(admin, ks)
+	keys.RegisterAdmin(admin, ks.Service, ks.secrets)
 }

@@ -173,18 +173,33 @@ func openState(ctx context.Context, cfg config.Config) (storage.State, error) {
 	return memory.New(memory.Config{}), nil
 }
 
-// openKeys starts the key service on the store: keys missing from any key
+// keyring is the key service of a process: signing and encryption key sets,
+// and the symmetric keys that protect personal data.
+type keyring struct {
+	*keys.Service
+	secrets *keys.Secrets
+}
+
+// openKeys starts the key services on the store: keys missing from any key
 // set are generated now.
-func openKeys(ctx context.Context, cfg config.Config, store storage.Keys, master keys.MasterKey, log *slog.Logger) (*keys.Service, error) {
+func openKeys(ctx context.Context, cfg config.Config, store storage.Keys, master keys.MasterKey, log *slog.Logger) (keyring, error) {
 	backend, err := keys.NewSoftwareBackend(master)
 	if err != nil {
-		return nil, err
+		return keyring{}, err
 	}
-	return keys.New(ctx, keys.Config{
+	svc, err := keys.New(ctx, keys.Config{
 		Store:           store,
 		Backend:         backend,
 		Sets:            keys.DefaultSets(),
 		Logger:          log,
 		RefreshInterval: cfg.Keys.RefreshInterval,
 	})
+	if err != nil {
+		return keyring{}, err
+	}
+	sec, err := keys.NewSecrets(ctx, keys.SecretsConfig{Store: store, Backend: backend, Logger: log})
+	if err != nil {
+		return keyring{}, err
+	}
+	return keyring{Service: svc, secrets: sec}, nil
 }

@@ -221,7 +221,7 @@ func TestServeDemoEndToEnd(t *testing.T) {
 
 func TestKeysList(t *testing.T) {
 	dir := t.TempDir()
-	code, out, errOut := runCLI(t, cleanEnv, "keys", "rotate", "--demo", "--purpose", "status-list", "--data-dir", dir)
+	code, out, errOut := runCLI(t, cleanEnv, "keys", "rotate", "--demo", "--purpose", "status-list", "--prepublish", "0", "--data-dir", dir)
 	if code != 0 {
 		t.Fatalf("keys rotate = %d %s %s", code, out, errOut)
 	}

@@ -61,7 +61,8 @@ func keysCommand(ctx context.Context, e env, args []string) error {
 	fs.StringVar(&purpose, "purpose", "", "key set `purpose` ("+strings.Join(purposes(), ", ")+")")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	if sub == "rotate" {
-		fs.DurationVar(&prepublish, "prepublish", 0, "publish the new keys this long before they start signing")
+		fs.DurationVar(&prepublish, "prepublish", defaultPrepublish,
+			"publish the new signing keys this long before they start signing (relying parties cache JWKS)")
 	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -86,9 +87,15 @@ func keysCommand(ctx context.Context, e env, args []string) error {
 	if sub == "list" {
 		infos, err = keys.ListKeys(ctx, db, purpose, time.Now())
 	} else {
-		var ks *keys.Service
+		var ks keyring
 		if ks, err = openKeys(ctx, cfg, db, sec.master, nil); err == nil {
-			infos, err = ks.Rotate(ctx, purpose, prepublish)
+			if ks.secrets.IsSecretPurpose(purpose) {
+				var info keys.KeyInfo
+				info, err = ks.secrets.Rotate(ctx, purpose)
+				infos = []keys.KeyInfo{info}
+			} else {
+				infos, err = ks.Rotate(ctx, purpose, prepublish)
+			}
 		}
 	}
 	if err != nil {
@@ -100,17 +107,30 @@ func keysCommand(ctx context.Context, e env, args []string) error {
 		return enc.Encode(infos)
 	}
 	if sub == "rotate" {
-		fmt.Fprintf(e.stdout, "rotated %s: running servers pick the new keys up within %s (keys.refresh_interval)\n",
-			purpose, cfg.Keys.RefreshInterval)
+		fmt.Fprintf(e.stdout, "rotated %s: running servers pick the new keys up within %s (keys.refresh_interval)", purpose, cfg.Keys.RefreshInterval)
+		if prepublish > 0 {
+			fmt.Fprintf(e.stdout, "; new signing keys are published now and sign from %s", time.Now().Add(prepublish).UTC().Format(time.RFC3339))
+		}
+		fmt.Fprintln(e.stdout)
 	}
 	printKeys(e, infos)
 	return nil
 }
 
+// defaultPrepublish outlasts the JWKS cache lifetime (5 min) plus the
+// servers' key refresh interval, so no relying party meets a kid it cannot
+// find in the JWKS it cached.
+const defaultPrepublish = 6 * time.Minute
+
 func purposes() []string {
 	var out []string
 	for _, s := range keys.DefaultSets() {
 		out = append(out, s.Purpose)
+	}
+	for _, s := range keys.DefaultSecretPurposes() {
+		if s.Use == keys.UseWrap {
+			out = append(out, s.Purpose)
+		}
 	}
 	return out
 }
