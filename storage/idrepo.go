@@ -10,6 +10,9 @@ import (
 // which is itself wrapped by a key of the keys service. Every lookup goes by
 // a keyed hash (HMAC) of the identifier, so the database alone reveals
 // neither UINs, VIDs, phone numbers nor e-mail addresses.
+//
+// As with KeyRecord, backends keep times to the microsecond and return them
+// in UTC; a zero time stays zero.
 
 // Resident is one person's record.
 type Resident struct {
@@ -29,8 +32,11 @@ type Resident struct {
 // Handle is a unique login identifier other than UIN and VID (a phone number
 // or an e-mail address), stored as a keyed hash.
 type Handle struct {
-	Hash       []byte
-	Kind       string // "phone", "email"
+	Hash []byte
+	Kind string // "phone", "email"
+	// ResidentID is the resident the handle belongs to. CreateResidents and
+	// UpdateResident store handles as those of the resident they write,
+	// whatever ResidentID says.
 	ResidentID string
 }
 
@@ -67,16 +73,20 @@ type Residents interface {
 	// ResolveHandle returns the resident id of a handle hash; ErrNotFound.
 	ResolveHandle(ctx context.Context, hash []byte) (string, error)
 	// UpdateResident replaces the record (Sealed, KeyID, WrappedKey, Status,
-	// UpdatedAt) if its stored Version is r.Version-1, and replaces the
-	// resident's handles with handles (nil leaves them unchanged).
-	// ErrNotFound, ErrConflict (version moved on), ErrAlreadyExists (a
-	// handle belongs to someone else).
+	// UpdatedAt; Version becomes r.Version; ID, UINHash and CreatedAt stay)
+	// if its stored Version is r.Version-1, and replaces the resident's
+	// handles with handles (nil leaves them unchanged, empty removes them),
+	// in one transaction. ErrNotFound, ErrConflict (version moved on),
+	// ErrAlreadyExists (a handle belongs to someone else, or appears twice);
+	// nothing changes then.
 	UpdateResident(ctx context.Context, r Resident, handles []Handle) error
-	// CreateVID stores a VID; ErrAlreadyExists if the hash is taken.
+	// CreateVID stores a VID; ErrAlreadyExists if the hash is taken,
+	// ErrNotFound if there is no resident v.ResidentID.
 	CreateVID(ctx context.Context, v VID) error
 	// GetVID returns a VID by hash; ErrNotFound.
 	GetVID(ctx context.Context, hash []byte) (VID, error)
-	// ListVIDs returns a resident's VIDs, oldest first.
+	// ListVIDs returns a resident's VIDs, oldest first (by CreatedAt, ties by
+	// Hash); none for an unknown resident.
 	ListVIDs(ctx context.Context, residentID string) ([]VID, error)
 	// SetVIDStatus changes a VID's status; ErrNotFound.
 	SetVIDStatus(ctx context.Context, hash []byte, status string) error
@@ -106,9 +116,13 @@ type Audit interface {
 	// AppendAudit appends entries atomically and in order. For each entry,
 	// in one transaction, the store sets Seq and PrevHash from the current
 	// last entry and calls seal, which must set Hash. It returns the entries
-	// as stored.
+	// as stored. Before seal, the store sets Time to the value it stores
+	// (UTC, to the microsecond), so that Hash covers exactly what ListAudit
+	// returns; seal must not change Seq or PrevHash. The caller's entries
+	// are not modified.
 	AppendAudit(ctx context.Context, entries []AuditEntry, seal func(*AuditEntry)) ([]AuditEntry, error)
-	// ListAudit returns up to limit entries with Seq >= from, in order.
+	// ListAudit returns up to limit entries with Seq >= from, in order; none
+	// when limit is not positive.
 	ListAudit(ctx context.Context, from int64, limit int) ([]AuditEntry, error)
 }
 
@@ -123,7 +137,8 @@ type FactorSecret struct {
 
 // Factors stores residents' factor verifiers.
 type Factors interface {
-	// PutFactor creates or replaces the resident's verifier of that kind.
+	// PutFactor creates or replaces the resident's verifier of that kind;
+	// ErrNotFound if there is no resident f.ResidentID.
 	PutFactor(ctx context.Context, f FactorSecret) error
 	// GetFactor returns it; ErrNotFound.
 	GetFactor(ctx context.Context, residentID, kind string) (FactorSecret, error)

@@ -30,6 +30,9 @@ var (
 // Durable is the system of record. Backends: storage/sqlite, storage/postgres.
 type Durable interface {
 	Keys
+	Residents
+	Audit
+	Factors
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -117,4 +117,3 @@ func printBanner(e env, cfg config.Config, addr string, components []string) {
 	fmt.Fprintf(e.stdout, "  Data:                     %s (%s), state: %s\n", cfg.DataDir, cfg.Storage.Driver, cfg.State.Driver)
 	fmt.Fprintln(e.stdout, "Stop with Ctrl-C (in-flight requests finish first).")
 }
-

@@ -42,7 +42,7 @@ http:
 		t.Fatalf("Load() error = %v", err)
 	}
 	checks := []struct {
-		name     string
+		name      string
 		got, want any
 	}{
 		{"addr", cfg.Addr, "0.0.0.0:9000"},

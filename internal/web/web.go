@@ -130,7 +130,7 @@ func RequireBearer(token string) gin.HandlerFunc {
 // ServerOptions are the limits of the HTTP server.
 type ServerOptions struct {
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
-	ShutdownTimeout                                         time.Duration
+	ShutdownTimeout                                           time.Duration
 }
 
 // Serve serves h on ln until ctx is done, then shuts down gracefully: it stops

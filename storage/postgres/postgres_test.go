@@ -71,3 +71,7 @@ func TestOpenHidesPassword(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkCreateResidents(b *testing.B) {
+	storagetest.BenchCreateResidentsSet(b, func(b *testing.B) storage.Durable { return storagetest.OpenPostgres(b) })
+}

@@ -14,8 +14,14 @@ import (
 // Dialect is what differs between the SQL databases Sanad runs on. Queries
 // themselves do not differ; see the package documentation.
 type Dialect struct {
-	name            string
-	uniqueViolation func(error) bool
+	name                string
+	uniqueViolation     func(error) bool
+	foreignKeyViolation func(error) bool
+	// maxParams is how many parameters one statement may have.
+	maxParams int
+	// copy is whether bulk writes go through COPY FROM STDIN (pgx) rather
+	// than multi-row INSERTs.
+	copy bool
 	// lockSQL takes a lock held until the end of the transaction on the
 	// int64 $1; empty when the database serializes write transactions anyway.
 	lockSQL string
@@ -30,15 +36,20 @@ var (
 	// write lock up front, waiting for it under busy_timeout, so they are
 	// serialized and never fail to upgrade a read lock.
 	SQLite = Dialect{
-		name:            "sqlite",
-		uniqueViolation: sqliteUniqueViolation,
-		tableExistsSQL:  `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1)`,
+		name:                "sqlite",
+		uniqueViolation:     sqliteUniqueViolation,
+		foreignKeyViolation: sqliteForeignKeyViolation,
+		maxParams:           32766, // SQLITE_MAX_VARIABLE_NUMBER
+		tableExistsSQL:      `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1)`,
 	}
 	// Postgres is PostgreSQL through github.com/jackc/pgx/v5/stdlib.
 	Postgres = Dialect{
-		name:            "postgres",
-		uniqueViolation: postgresUniqueViolation,
-		lockSQL:         `SELECT pg_advisory_xact_lock($1)`,
+		name:                "postgres",
+		uniqueViolation:     postgresUniqueViolation,
+		foreignKeyViolation: postgresForeignKeyViolation,
+		maxParams:           65535, // the wire protocol counts parameters in 16 bits
+		copy:                true,
+		lockSQL:             `SELECT pg_advisory_xact_lock($1)`,
 		tableExistsSQL: `SELECT EXISTS (SELECT 1 FROM information_schema.tables
 			WHERE table_schema = current_schema() AND table_name = $1)`,
 	}
@@ -55,6 +66,12 @@ func (d Dialect) String() string { return d.name }
 // taken.
 func (d Dialect) IsUniqueViolation(err error) bool {
 	return d.uniqueViolation != nil && d.uniqueViolation(err)
+}
+
+// IsForeignKeyViolation reports whether err, or an error it wraps, is the
+// database refusing a row because a row it references does not exist.
+func (d Dialect) IsForeignKeyViolation(err error) bool {
+	return d.foreignKeyViolation != nil && d.foreignKeyViolation(err)
 }
 
 // lock makes tx wait until no other transaction holds the lock called name,
@@ -97,7 +114,17 @@ func sqliteUniqueViolation(err error) bool {
 	return false
 }
 
+func sqliteForeignKeyViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
 func postgresUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505"
+}
+
+func postgresForeignKeyViolation(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "23503"
 }

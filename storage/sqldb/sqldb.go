@@ -5,9 +5,11 @@
 // queries: both accept $1 placeholders, RETURNING and ON CONFLICT, and every
 // time is stored as BIGINT unix microseconds (the zero time as 0), so no query
 // depends on either database's date types. What does differ lives in a
-// Dialect: how a unique violation is reported and how a transaction takes a
-// named lock. The backends only open the connection pool, tune it and embed
-// their migrations.
+// Dialect: how a constraint violation is reported, how a transaction takes a
+// named lock, how many parameters a statement may have, and whether bulk
+// writes go through COPY (PostgreSQL, see copyInTx) or multi-row INSERTs
+// (insertRows). The backends only open the connection pool, tune it and
+// embed their migrations.
 //
 // # Adding a table
 //
@@ -22,8 +24,10 @@
 //  3. Implement it here in a file named after the record (keys.go is the
 //     model): methods on *DB, times converted with micros and fromMicros,
 //     multi-statement writes in db.inTx, errors passed through db.mapErr so a
-//     unique violation becomes storage.ErrAlreadyExists, and Dialect.lock
-//     where concurrent transactions must not interleave.
+//     unique violation becomes storage.ErrAlreadyExists (and a foreign key
+//     violation storage.ErrNotFound), and Dialect.lock where concurrent
+//     transactions must not interleave. Batches of rows go through
+//     insertRows, or copyInTx where the dialect has COPY.
 //  4. Add the cases to storage/storagetest.RunDurable; both SQL backends run
 //     them.
 package sqldb
@@ -87,11 +91,18 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// mapErr turns a unique violation into storage.ErrAlreadyExists, keeping the
-// driver's error in the chain, and leaves other errors alone.
+// mapErr turns a unique violation into storage.ErrAlreadyExists and a
+// foreign key violation (a row refers to one that does not exist) into
+// storage.ErrNotFound, keeping the driver's error in the chain, and leaves
+// other errors alone.
 func (db *DB) mapErr(err error) error {
-	if err != nil && db.dialect.IsUniqueViolation(err) {
+	switch {
+	case err == nil:
+		return nil
+	case db.dialect.IsUniqueViolation(err):
 		return fmt.Errorf("%w: %w", storage.ErrAlreadyExists, err)
+	case db.dialect.IsForeignKeyViolation(err):
+		return fmt.Errorf("%w: %w", storage.ErrNotFound, err)
 	}
 	return err
 }

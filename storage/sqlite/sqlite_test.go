@@ -143,3 +143,7 @@ func TestOpenKeepsData(t *testing.T) {
 func BenchmarkKeys(b *testing.B) {
 	storagetest.BenchKeys(b, storagetest.OpenSQLite(b))
 }
+
+func BenchmarkCreateResidents(b *testing.B) {
+	storagetest.BenchCreateResidentsSet(b, func(b *testing.B) storage.Durable { return storagetest.OpenSQLite(b) })
+}

@@ -33,6 +33,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) storage.Durable) {
 		{"RotateKey with a taken KID changes nothing", testRotateKeyTaken},
 		{"DeleteKeysPublishedBefore", testDeleteKeys},
 	}
+	cases = append(cases, idrepoCases...)
 	t.Run("basic", func(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -44,6 +45,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) storage.Durable) {
 	t.Run("concurrent CreateKey of distinct KIDs", func(t *testing.T) { testConcurrentCreateKeys(t, open(t)) })
 	t.Run("concurrent CreateKey of one KID", func(t *testing.T) { testConcurrentCreateKeySame(t, open(t)) })
 	t.Run("concurrent RotateKey", func(t *testing.T) { testConcurrentRotateKey(t, open(t)) })
+	runIDRepoConcurrent(t, open)
 }
 
 func testPing(t *testing.T, d storage.Durable) {
