@@ -19,12 +19,12 @@ import (
 
 // Symmetric key purposes. Personal data is sealed under per-record data keys
 // that are wrapped by a "pii-encryption" key; lookups go by keyed hashes
-// under "pii-index"; pairwise subjects and OTP hashes have their own keys.
+// under "pii-index"; pairwise subjects and authentication state (OTP hashes, block keys) have their own keys.
 const (
 	PurposePIIEncryption   = "pii-encryption"
 	PurposePIIIndex        = "pii-index"
 	PurposePairwiseSubject = "pairwise-subject"
-	PurposeOTPHash         = "otp-hash"
+	PurposeAuthnState      = "authn-state"
 )
 
 // Symmetric algorithms (JOSE names).
@@ -87,7 +87,7 @@ func DefaultSecretPurposes() []SecretPurpose {
 		{PurposePIIEncryption, UseWrap},
 		{PurposePIIIndex, UseMAC},
 		{PurposePairwiseSubject, UseMAC},
-		{PurposeOTPHash, UseMAC},
+		{PurposeAuthnState, UseMAC},
 	}
 }
 

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sanad-id/sanad/idrepo/notify"
 )
 
 // Components that `sanad serve` can run. "all" selects every one.
@@ -45,6 +47,39 @@ type Config struct {
 	State   State   `yaml:"state"`
 	Keys    Keys    `yaml:"keys"`
 	Admin   Admin   `yaml:"admin"`
+	IDRepo  IDRepo  `yaml:"idrepo"`
+	Notify  Notify  `yaml:"notify"`
+}
+
+// IDRepo configures the ID repository.
+type IDRepo struct {
+	// SchemaFile is a JSON Schema for identity data; empty means the
+	// built-in MOSIP-shaped schema.
+	SchemaFile string `yaml:"schema_file"`
+}
+
+// Notify configures how OTPs and other messages reach residents.
+type Notify struct {
+	// Email and Phone name the transport of each channel: "outbox" (the
+	// development file outbox), "smtp" (email), "webhook" (SMS gateway), or
+	// "" (none). --demo defaults both to "outbox".
+	Email string `yaml:"email"`
+	Phone string `yaml:"phone"`
+	// Outbox is the development outbox file; default <data_dir>/outbox.jsonl.
+	// It holds OTPs in clear: never use it in production.
+	Outbox string `yaml:"outbox"`
+	// TemplatesDir overrides some or all built-in message templates.
+	TemplatesDir string               `yaml:"templates_dir"`
+	SMTP         notify.SMTPConfig    `yaml:"smtp"`
+	Webhook      notify.WebhookConfig `yaml:"webhook"`
+}
+
+// OutboxFile is the development outbox path.
+func (c Config) OutboxFile() string {
+	if c.Notify.Outbox != "" {
+		return c.Notify.Outbox
+	}
+	return filepath.Join(c.DataDir, "outbox.jsonl")
 }
 
 // Log configures log/slog output.
@@ -281,6 +316,24 @@ func (c *Config) validate(serving bool) error {
 		}
 	default:
 		bad("state.driver", "must be memory or redis, got %q", c.State.Driver)
+	}
+	switch c.Notify.Email {
+	case "", "outbox":
+	case "smtp":
+		if err := c.Notify.SMTP.Validate(); err != nil {
+			bad("notify.smtp", "%v", err)
+		}
+	default:
+		bad("notify.email", "must be outbox, smtp or empty, got %q", c.Notify.Email)
+	}
+	switch c.Notify.Phone {
+	case "", "outbox":
+	case "webhook":
+		if err := c.Notify.Webhook.Validate(); err != nil {
+			bad("notify.webhook", "%v", err)
+		}
+	default:
+		bad("notify.phone", "must be outbox, webhook or empty, got %q", c.Notify.Phone)
 	}
 	if c.Keys.MasterKey != "" && c.Keys.MasterKeyFile != "" {
 		bad("keys", "set master_key or master_key_file, not both")
