@@ -54,6 +54,15 @@ func (c *commonFlags) load(fs *flag.FlagSet, environ []string) (config.Config, e
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Addr
 	}
+	if cfg.Demo {
+		// Demo OTPs land in the development outbox unless a transport is set.
+		if cfg.Notify.Email == "" {
+			cfg.Notify.Email = "outbox"
+		}
+		if cfg.Notify.Phone == "" {
+			cfg.Notify.Phone = "outbox"
+		}
+	}
 	return cfg, nil
 }
 

@@ -38,6 +38,8 @@ Usage:
   sanad migrate [flags]               apply database migrations
   sanad keys list [flags]             list keys
   sanad keys rotate --purpose P       add new keys; old public keys stay published
+  sanad residents import FILE         import residents (CSV or JSON lines)
+  sanad audit verify                  check the audit log's hash chain
   sanad version                       print the version
   sanad healthcheck --url URL         exit 0 if URL answers 200
 `
@@ -61,6 +63,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		return 0
 	case "healthcheck":
 		err = healthcheck(ctx, e, args[1:])
+	case "residents":
+		err = residentsCommand(ctx, e, args[1:])
+	case "audit":
+		err = auditCommand(ctx, e, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

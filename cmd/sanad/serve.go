@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sanad-id/sanad/idrepo"
 	"github.com/sanad-id/sanad/internal/config"
 	"github.com/sanad-id/sanad/internal/web"
 	"github.com/sanad-id/sanad/oidc"
@@ -73,7 +74,32 @@ func serve(ctx context.Context, e env, args []string) error {
 	if cfg.Runs("oidc") {
 		oidc.RegisterJWKS(eng, ks)
 	}
-	registerAdmin(eng, ks, sec.adminToken)
+	admin := registerAdmin(eng, ks, sec.adminToken)
+
+	notifier, err := openNotifier(cfg)
+	if err != nil {
+		return err
+	}
+	repo, err := openRepo(cfg, db, ks, log)
+	if err != nil {
+		return err
+	}
+	// Close flushes the audit log; it runs after the server has drained.
+	defer repo.Close()
+	auth, err := openAuthn(repo, db, state, notifier, ks, log)
+	if err != nil {
+		return err
+	}
+	if cfg.Runs("idrepo") {
+		repo.RegisterAdmin(admin)
+	}
+	var demo []idrepo.DemoResident
+	if cfg.Demo {
+		if _, err := seedDemo(ctx, repo, auth); err != nil {
+			return err
+		}
+		demo = idrepo.DemoResidents()
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -90,7 +116,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	log.Info("sanad serving", "version", versionString(), "addr", ln.Addr().String(),
 		"public_url", cfg.PublicURL, "components", components,
 		"storage", cfg.Storage.Driver, "state", cfg.State.Driver, "demo", cfg.Demo)
-	printBanner(e, cfg, ln.Addr().String(), components)
+	printBanner(e, cfg, ln.Addr().String(), components, demo)
 	return web.Serve(ctx, ln, eng, web.ServerOptions{
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTP.ReadTimeout,
@@ -101,7 +127,7 @@ func serve(ctx context.Context, e env, args []string) error {
 }
 
 // printBanner tells the person at the terminal what to open.
-func printBanner(e env, cfg config.Config, addr string, components []string) {
+func printBanner(e env, cfg config.Config, addr string, components []string, demo []idrepo.DemoResident) {
 	base := strings.TrimRight(cfg.PublicURL, "/")
 	mode := ""
 	if cfg.Demo {
@@ -112,8 +138,29 @@ func printBanner(e env, cfg config.Config, addr string, components []string) {
 		fmt.Fprintf(e.stdout, "  OIDC signing keys (JWKS): %s/.well-known/jwks.json\n", base)
 	}
 	fmt.Fprintf(e.stdout, "  Admin API:                %s/admin/v1/keys (Authorization: Bearer <admin token>)\n", base)
+	if cfg.Runs("idrepo") {
+		fmt.Fprintf(e.stdout, "  ID repository admin API:  %s/v1/identities (docs/api/idrepo.yaml)\n", base)
+	}
 	fmt.Fprintf(e.stdout, "  Health, readiness:        %s/healthz  %s/readyz\n", base, base)
 	fmt.Fprintf(e.stdout, "  Metrics (Prometheus):     %s/metrics\n", base)
 	fmt.Fprintf(e.stdout, "  Data:                     %s (%s), state: %s\n", cfg.DataDir, cfg.Storage.Driver, cfg.State.Driver)
+	if len(demo) > 0 {
+		fmt.Fprintf(e.stdout, "  Demo residents (public test data; OTPs go to %s):\n", cfg.OutboxFile())
+		for _, r := range demo {
+			fmt.Fprintf(e.stdout, "    UIN %s  PIN %s  password %s  %s\n", r.UIN, r.PIN, r.Password, demoName(r))
+		}
+	}
 	fmt.Fprintln(e.stdout, "Stop with Ctrl-C (in-flight requests finish first).")
+}
+
+// demoName is the English full name of a demo resident, for the banner.
+func demoName(r idrepo.DemoResident) string {
+	names, _ := r.Identity["fullName"].([]any)
+	for _, n := range names {
+		if m, ok := n.(map[string]any); ok && m["language"] == "eng" {
+			s, _ := m["value"].(string)
+			return s
+		}
+	}
+	return ""
 }

@@ -19,6 +19,9 @@ type Dialect struct {
 	foreignKeyViolation func(error) bool
 	// maxParams is how many parameters one statement may have.
 	maxParams int
+	// bulkParams is how the parameters of generated multi-row statements
+	// are written: "$" for $1, $2, …; "?" for ?, ?, … (see insertSQL).
+	bulkParams string
 	// copy is whether bulk writes go through COPY FROM STDIN (pgx) rather
 	// than multi-row INSERTs.
 	copy bool
@@ -40,7 +43,13 @@ var (
 		uniqueViolation:     sqliteUniqueViolation,
 		foreignKeyViolation: sqliteForeignKeyViolation,
 		maxParams:           32766, // SQLITE_MAX_VARIABLE_NUMBER
-		tableExistsSQL:      `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1)`,
+		// SQLite takes $1 for a named parameter, and ?1 for a numbered
+		// one, and keeps a list of those that it searches for every
+		// parameter when preparing and again when binding: quadratic in a
+		// statement with thousands of them. Plain ? parameters are not
+		// listed.
+		bulkParams:     "?",
+		tableExistsSQL: `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1)`,
 	}
 	// Postgres is PostgreSQL through github.com/jackc/pgx/v5/stdlib.
 	Postgres = Dialect{
@@ -48,6 +57,7 @@ var (
 		uniqueViolation:     postgresUniqueViolation,
 		foreignKeyViolation: postgresForeignKeyViolation,
 		maxParams:           65535, // the wire protocol counts parameters in 16 bits
+		bulkParams:          "$",
 		copy:                true,
 		lockSQL:             `SELECT pg_advisory_xact_lock($1)`,
 		tableExistsSQL: `SELECT EXISTS (SELECT 1 FROM information_schema.tables

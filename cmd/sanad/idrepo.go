@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/sanad-id/sanad/idrepo"
+	"github.com/sanad-id/sanad/idrepo/authn"
+	"github.com/sanad-id/sanad/idrepo/notify"
+	"github.com/sanad-id/sanad/internal/config"
+	"github.com/sanad-id/sanad/storage"
+	"github.com/sanad-id/sanad/storage/sqldb"
+)
+
+// openRepo builds the ID repository on the database.
+func openRepo(cfg config.Config, db *sqldb.DB, ks keyring, log *slog.Logger) (*idrepo.Repository, error) {
+	var schema *idrepo.Schema
+	if cfg.IDRepo.SchemaFile != "" {
+		var err error
+		if schema, err = idrepo.LoadSchemaFile(cfg.IDRepo.SchemaFile, idrepo.SchemaOptions{}); err != nil {
+			return nil, fmt.Errorf("idrepo.schema_file: %w", err)
+		}
+	}
+	return idrepo.New(idrepo.Config{Store: db, Keys: ks.secrets, MAC: ks.secrets, Schema: schema, Logger: log})
+}
+
+// openNotifier builds the OTP delivery of each channel.
+func openNotifier(cfg config.Config) (notify.Notifier, error) {
+	tmpl := notify.DefaultTemplates()
+	if cfg.Notify.TemplatesDir != "" {
+		var err error
+		if tmpl, err = notify.LoadTemplatesDir(cfg.Notify.TemplatesDir); err != nil {
+			return nil, fmt.Errorf("notify.templates_dir: %w", err)
+		}
+	}
+	var outbox *notify.FileOutbox
+	transport := func(name string) (notify.Notifier, error) {
+		switch name {
+		case "outbox":
+			if outbox == nil {
+				var err error
+				if outbox, err = notify.NewFileOutbox(cfg.OutboxFile(), tmpl); err != nil {
+					return nil, err
+				}
+			}
+			return outbox, nil
+		case "smtp":
+			return notify.NewSMTP(cfg.Notify.SMTP, tmpl)
+		case "webhook":
+			return notify.NewWebhook(cfg.Notify.Webhook, tmpl)
+		}
+		return nil, nil
+	}
+	email, err := transport(cfg.Notify.Email)
+	if err != nil {
+		return nil, fmt.Errorf("notify.email: %w", err)
+	}
+	phone, err := transport(cfg.Notify.Phone)
+	if err != nil {
+		return nil, fmt.Errorf("notify.phone: %w", err)
+	}
+	return notify.NewRouter(email, phone), nil
+}
+
+// directory lets the authenticator find residents in the ID repository.
+type directory struct{ repo *idrepo.Repository }
+
+var (
+	_ authn.Directory       = directory{}
+	_ authn.LoginIDConsumer = directory{}
+)
+
+func (d directory) Lookup(ctx context.Context, loginID string) (authn.Person, error) {
+	p, err := d.repo.Lookup(ctx, loginID)
+	if err != nil {
+		return authn.Person{}, authnError(err)
+	}
+	return authn.Person{ID: p.ID, Status: p.Status, Identity: p.Identity}, nil
+}
+
+// ConsumeLoginID spends one use of a temporary VID once a sign-in with it
+// succeeded; other login IDs have nothing to spend.
+func (d directory) ConsumeLoginID(ctx context.Context, loginID string) error {
+	if _, err := d.repo.ResolveVID(ctx, idrepo.LookupActor, loginID); err != nil &&
+		!errors.Is(err, &idrepo.Error{Code: idrepo.CodeInvalidVID}) {
+		return authnError(err)
+	}
+	return nil
+}
+
+// authnError maps the repository's errors onto what the authenticator expects.
+func authnError(err error) error {
+	switch {
+	case errors.Is(err, &idrepo.Error{Code: idrepo.CodeNotFound}):
+		return fmt.Errorf("%w (%v)", storage.ErrNotFound, err)
+	case errors.Is(err, &idrepo.Error{Code: idrepo.CodeInvalidUIN}),
+		errors.Is(err, &idrepo.Error{Code: idrepo.CodeInvalidVID}),
+		errors.Is(err, &idrepo.Error{Code: idrepo.CodeInvalidLoginID}):
+		return authn.ErrInvalidIdentifier
+	}
+	return err
+}
+
+// openAuthn builds the authenticator the OIDC provider calls.
+func openAuthn(repo *idrepo.Repository, db *sqldb.DB, state storage.State, n notify.Notifier, ks keyring, log *slog.Logger) (*authn.Authenticator, error) {
+	return authn.New(authn.Config{Directory: directory{repo}, State: state, Factors: db, Notifier: n, MAC: ks.secrets, Logger: log})
+}
+
+// seedDemo creates the demo residents (once) and gives them their PIN and
+// password.
+func seedDemo(ctx context.Context, repo *idrepo.Repository, auth *authn.Authenticator) ([]idrepo.DemoResident, error) {
+	residents, err := idrepo.SeedDemo(ctx, repo)
+	if err != nil {
+		return nil, fmt.Errorf("demo residents: %w", err)
+	}
+	for _, r := range residents {
+		if r.PIN != "" {
+			if err := auth.SetPIN(ctx, r.ResidentID, r.PIN); err != nil {
+				return nil, fmt.Errorf("demo resident PIN: %w", err)
+			}
+		}
+		if r.Password != "" {
+			if err := auth.SetPassword(ctx, r.ResidentID, r.Password); err != nil {
+				return nil, fmt.Errorf("demo resident password: %w", err)
+			}
+		}
+	}
+	return residents, nil
+}
