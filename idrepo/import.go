@@ -38,7 +38,9 @@ type ImportOptions struct {
 	BatchSize int
 	// Workers validate and seal rows in parallel; zero means GOMAXPROCS.
 	Workers int
-	// Writers write batches in parallel; zero means 2.
+	// Writers write batches in parallel; zero means 1. On PostgreSQL 2
+	// overlap one batch's round trips with another's; SQLite serialises
+	// writers, so more than one only contends for its lock.
 	Writers int
 	// Actor is the audit actor; "" means ImportActor.
 	Actor string
@@ -510,15 +512,11 @@ func (im *importer) done(ctx context.Context, batch []importItem) error {
 		entries[i] = storage.AuditEntry{Actor: im.opts.Actor, Action: "identity.import",
 			Subject: it.rec.Resident.ID, Outcome: OutcomeSuccess}
 	}
-	select {
-	case im.audits <- struct{}{}:
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
+	// Stored rows are audited even if the import is stopping: the wait is
+	// short, the appends in flight finish by themselves.
+	im.audits <- struct{}{}
 	im.auditing.Go(func() {
 		defer func() { <-im.audits }()
-		// Not ctx: rows that are stored get their entries even if another
-		// goroutine stops the import meanwhile.
 		if _, err := im.r.audit.Append(context.WithoutCancel(ctx), entries...); err != nil {
 			im.cancel(fmt.Errorf("idrepo: import: %w", err))
 			return
@@ -744,7 +742,6 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 		if len(buf)+len(chunk) <= maxImportLine {
 			buf = append(buf, chunk...)
 		} else {
-			buf = buf[:0]
 			for errors.Is(err, bufio.ErrBufferFull) {
 				_, err = br.ReadSlice('\n')
 			}

@@ -1,7 +1,9 @@
 package idrepo
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -207,4 +209,37 @@ func TestImportManyRows(t *testing.T) {
 			t.Errorf("VerifyAudit after import = %d entries, problem %+v; want %d intact", ar.Checked, ar.Problem, rep.Imported)
 		}
 	})
+}
+
+func TestImportJSONLinesLongLine(t *testing.T) {
+	long := `{"identity": {"x": "` + strings.Repeat("a", maxImportLine) + `"}}`
+	data := `{"identity": {}}` + "\n" + long + "\n" + `{"identity": {}}` + "\n" + long
+	rows, err := collect(func(ctx context.Context, out chan<- importRow) error {
+		return parseJSONLines(ctx, strings.NewReader(data), out)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, fmt.Sprintf("%d:%d", r.line, len(r.errs)))
+	}
+	if want := "1:0 2:1 3:0 4:1"; strings.Join(got, " ") != want {
+		t.Errorf("rows (line:errors) = %v, want %s", got, want)
+	}
+}
+
+func TestLogValuesHoldNoPII(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	res := Resident{UIN: "9169748726", ID: "r1", Status: StatusActive, Version: 2, Identity: amina()}
+	p := Person{ID: "r1", Status: StatusActive, Identity: amina()}
+	v := VIDInfo{VID: "5892652143502513", Type: VIDTemporary, Status: VIDActive}
+	log.Info("x", "resident", res, "person", p, "vid", v)
+	s := buf.String() + fmt.Sprintf("%v %+v %v %s", res, p, v, DemoResidents()[0])
+	for _, n := range piiNeedles(res.UIN, v.VID, DemoResidents()[0].PIN, DemoResidents()[0].UIN) {
+		if strings.Contains(s, string(n)) {
+			t.Errorf("output %q contains %q", s, n)
+		}
+	}
 }

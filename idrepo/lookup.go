@@ -3,6 +3,7 @@ package idrepo
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 
 	"github.com/sanad-id/sanad/storage"
@@ -20,6 +21,14 @@ type Person struct {
 	// UIN is not revealed.
 	Identity map[string]any
 }
+
+// LogValue keeps the identity out of logs.
+func (p Person) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", p.ID), slog.String("status", p.Status))
+}
+
+// String keeps the identity out of formatted output.
+func (p Person) String() string { return "person " + p.ID + " (" + p.Status + ")" }
 
 // Lookup finds the resident a login ID names: a UIN, a VID, a phone number
 // or an e-mail address. Which one is told by its form: digits only, as many

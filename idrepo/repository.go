@@ -177,6 +177,16 @@ type Resident struct {
 	UpdatedAt time.Time
 }
 
+// LogValue keeps the UIN and the identity out of logs.
+func (r Resident) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", r.ID), slog.String("status", r.Status), slog.Int64("version", r.Version))
+}
+
+// String keeps the UIN and the identity out of formatted output.
+func (r Resident) String() string {
+	return fmt.Sprintf("resident %s (%s, version %d)", r.ID, r.Status, r.Version)
+}
+
 // maxIDAttempts bounds the retries after an issued UIN or VID turns out to
 // be taken. With the default rules and a few million residents a retry is
 // rare; many in a row mean the ID space is nearly full.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -76,6 +77,14 @@ type VIDInfo struct {
 	ExpiresAt time.Time // zero: never
 	UsesLeft  int64     // -1: unlimited
 }
+
+// LogValue keeps the VID out of logs.
+func (v VIDInfo) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("type", v.Type), slog.String("status", v.Status))
+}
+
+// String keeps the VID out of formatted output.
+func (v VIDInfo) String() string { return v.Type + " VID (" + v.Status + ")" }
 
 // usable reports whether v can be used at now.
 func usable(v storage.VID, now time.Time) bool {

@@ -40,6 +40,7 @@ Usage:
   sanad keys rotate --purpose P       add new keys; old public keys stay published
   sanad residents import FILE         import residents (CSV or JSON lines)
   sanad audit verify                  check the audit log's hash chain
+  sanad bench idrepo [flags]          load-test the ID repository (writes synthetic residents)
   sanad version                       print the version
   sanad healthcheck --url URL         exit 0 if URL answers 200
 `
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		err = residentsCommand(ctx, e, args[1:])
 	case "audit":
 		err = auditCommand(ctx, e, args[1:])
+	case "bench":
+		err = benchCommand(ctx, e, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -76,8 +76,13 @@ func residentsCommand(ctx context.Context, e env, args []string) error {
 	}
 	start := time.Now()
 	last := start
+	writers := 1 // SQLite has one writer at a time
+	if cfg.Storage.Driver == "postgres" {
+		writers = 2
+	}
 	report, err := repo.Import(ctx, f, format, idrepo.ImportOptions{
 		BatchSize: batchSize,
+		Writers:   writers,
 		Progress: func(done, bad int) {
 			if time.Since(last) < time.Second {
 				return

@@ -28,8 +28,9 @@ const (
 	// MaxOpenConns bounds the connections one process holds. PostgreSQL's
 	// default max_connections is 100, shared by every process.
 	MaxOpenConns = 20
-	// MaxIdleConns connections are kept open between bursts.
-	MaxIdleConns = 10
+	// MaxIdleConns connections are kept open between bursts: all of them,
+	// so a burst never pays for new connections (and their TLS handshakes).
+	MaxIdleConns = MaxOpenConns
 	// ConnMaxIdleTime closes connections idle for longer.
 	ConnMaxIdleTime = 5 * time.Minute
 	// ConnMaxLifetime recycles connections, so that a failover or a
