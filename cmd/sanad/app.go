@@ -5,12 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 
+	"github.com/sanad-id/sanad/idrepo"
 	"github.com/sanad-id/sanad/internal/config"
 	"github.com/sanad-id/sanad/keys"
 	"github.com/sanad-id/sanad/storage"
@@ -202,4 +204,66 @@ func openKeys(ctx context.Context, cfg config.Config, store storage.Keys, master
 		return keyring{}, err
 	}
 	return keyring{Service: svc, secrets: sec}, nil
+}
+
+// toolNeeds says what an operator command opens besides the database.
+type toolNeeds int
+
+const (
+	needDB   toolNeeds = iota // the database only: no secrets
+	needKeys                  // and the key services (master key required)
+	needRepo                  // and the ID repository
+)
+
+// tool is what an operator command opened; close releases it.
+type tool struct {
+	cfg     config.Config
+	db      *sqldb.DB
+	applied []string
+	keys    keyring
+	repo    *idrepo.Repository
+}
+
+// openTool loads the configuration of an operator command (after its flags
+// are parsed) and opens what it needs.
+func openTool(ctx context.Context, e env, c *commonFlags, fs *flag.FlagSet, needs toolNeeds) (*tool, error) {
+	cfg, err := c.load(fs, e.environ)
+	if err != nil {
+		return nil, err
+	}
+	var sec secrets
+	if needs >= needKeys {
+		sec, err = resolveSecrets(&cfg, false)
+	} else {
+		err = cfg.ValidateForTools()
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := &tool{cfg: cfg}
+	if t.db, t.applied, err = openDurable(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if needs >= needKeys {
+		if t.keys, err = openKeys(ctx, cfg, t.db, sec.master, nil); err != nil {
+			t.close()
+			return nil, err
+		}
+	}
+	if needs >= needRepo {
+		if t.repo, err = openRepo(cfg, t.db, t.keys, nil); err != nil {
+			t.close()
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// close flushes the repository's audit log and closes the database.
+func (t *tool) close() error {
+	var err error
+	if t.repo != nil {
+		err = t.repo.Close()
+	}
+	return errors.Join(err, t.db.Close())
 }

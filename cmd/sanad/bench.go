@@ -41,28 +41,12 @@ func benchCommand(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	cfg, err := c.load(fs, e.environ)
+	t, err := openTool(ctx, e, &c, fs, needRepo)
 	if err != nil {
 		return err
 	}
-	sec, err := resolveSecrets(&cfg, false)
-	if err != nil {
-		return err
-	}
-	db, _, err := openDurable(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	ks, err := openKeys(ctx, cfg, db, sec.master, nil)
-	if err != nil {
-		return err
-	}
-	repo, err := openRepo(cfg, db, ks, nil)
-	if err != nil {
-		return err
-	}
-	defer repo.Close()
+	defer t.close()
+	cfg, repo := t.cfg, t.repo
 
 	// Synthetic residents: a fixed seed gives the same UINs and phones each
 	// run, so --skip-import can reuse a loaded database.

@@ -48,32 +48,17 @@ func residentsCommand(ctx context.Context, e env, args []string) error {
 			return usageError{fmt.Errorf("cannot tell the format of %s: pass --format csv or --format jsonl", file)}
 		}
 	}
-	cfg, err := c.load(fs, e.environ)
-	if err != nil {
-		return err
-	}
-	sec, err := resolveSecrets(&cfg, false)
-	if err != nil {
-		return err
-	}
 	f, err := os.Open(file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	db, _, err := openDurable(ctx, cfg)
+	t, err := openTool(ctx, e, &c, fs, needRepo)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	ks, err := openKeys(ctx, cfg, db, sec.master, nil)
-	if err != nil {
-		return err
-	}
-	repo, err := openRepo(cfg, db, ks, nil)
-	if err != nil {
-		return err
-	}
+	defer t.close()
+	cfg, repo := t.cfg, t.repo
 	start := time.Now()
 	last := start
 	writers := 1 // SQLite has one writer at a time
@@ -91,8 +76,8 @@ func residentsCommand(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(e.stderr, "\rimported %d, rejected %d (%.0f/s)", done, bad, float64(done)/time.Since(start).Seconds())
 		},
 	})
-	if cerr := repo.Close(); err == nil {
-		err = cerr
+	if cerr := t.close(); err == nil {
+		err = cerr // the audit entries of the import are flushed here
 	}
 	elapsed := time.Since(start)
 	fmt.Fprint(e.stderr, "\r")
@@ -128,19 +113,12 @@ func auditCommand(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	cfg, err := c.load(fs, e.environ)
+	t, err := openTool(ctx, e, &c, fs, needDB)
 	if err != nil {
 		return err
 	}
-	if err := cfg.ValidateForTools(); err != nil {
-		return err
-	}
-	db, _, err := openDurable(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	report, err := idrepo.VerifyAudit(ctx, db, nil)
+	defer t.close()
+	report, err := idrepo.VerifyAudit(ctx, t.db, nil)
 	if err != nil {
 		return err
 	}

@@ -19,18 +19,12 @@ func migrate(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := c.load(fs, e.environ)
+	t, err := openTool(ctx, e, &c, fs, needDB)
 	if err != nil {
 		return err
 	}
-	if err := cfg.ValidateForTools(); err != nil {
-		return err
-	}
-	db, applied, err := openDurable(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer t.close()
+	cfg, db, applied := t.cfg, t.db, t.applied
 	v, err := db.Version(ctx)
 	if err != nil {
 		return err
@@ -70,33 +64,25 @@ func keysCommand(ctx context.Context, e env, args []string) error {
 	if sub == "rotate" && purpose == "" {
 		return usageError{fmt.Errorf("--purpose is required (one of %s)", strings.Join(purposes(), ", "))}
 	}
-	cfg, err := c.load(fs, e.environ)
+	needs := needKeys
+	if sub == "list" {
+		needs = needDB // listing shows public data only: no master key needed
+	}
+	t, err := openTool(ctx, e, &c, fs, needs)
 	if err != nil {
 		return err
 	}
-	sec, err := resolveSecrets(&cfg, false)
-	if err != nil {
-		return err
-	}
-	db, _, err := openDurable(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer t.close()
+	cfg := t.cfg
 	var infos []keys.KeyInfo
 	if sub == "list" {
-		infos, err = keys.ListKeys(ctx, db, purpose, time.Now())
+		infos, err = keys.ListKeys(ctx, t.db, purpose, time.Now())
+	} else if t.keys.secrets.IsSecretPurpose(purpose) {
+		var info keys.KeyInfo
+		info, err = t.keys.secrets.Rotate(ctx, purpose)
+		infos = []keys.KeyInfo{info}
 	} else {
-		var ks keyring
-		if ks, err = openKeys(ctx, cfg, db, sec.master, nil); err == nil {
-			if ks.secrets.IsSecretPurpose(purpose) {
-				var info keys.KeyInfo
-				info, err = ks.secrets.Rotate(ctx, purpose)
-				infos = []keys.KeyInfo{info}
-			} else {
-				infos, err = ks.Rotate(ctx, purpose, prepublish)
-			}
-		}
+		infos, err = t.keys.Rotate(ctx, purpose, prepublish)
 	}
 	if err != nil {
 		return err
