@@ -33,6 +33,7 @@ type Durable interface {
 	Residents
 	Audit
 	Factors
+	Clients
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

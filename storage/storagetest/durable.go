@@ -34,6 +34,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) storage.Durable) {
 		{"DeleteKeysPublishedBefore", testDeleteKeys},
 	}
 	cases = append(cases, idrepoCases...)
+	cases = append(cases, clientCases...)
 	t.Run("basic", func(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
