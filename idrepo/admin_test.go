@@ -19,7 +19,10 @@ const testAdminToken = "test-admin-token-0123456789abcdefghij"
 // binary mounts it, with the access log going to log.
 func adminServer(t *testing.T, r *Repository, log *slog.Logger) *httptest.Server {
 	t.Helper()
-	eng := web.New(web.Options{Logger: log})
+	eng, err := web.New(web.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r.RegisterAdmin(eng.Group("", web.RequireBearer(testAdminToken)))
 	srv := httptest.NewServer(eng)
 	t.Cleanup(srv.Close)

@@ -61,15 +61,19 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 
 	u, _ := url.Parse(cfg.PublicURL)
-	eng := web.New(web.Options{
-		Logger:       log,
-		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
-		HSTS:         u.Scheme == "https",
+	eng, err := web.New(web.Options{
+		Logger:         log,
+		MaxBodyBytes:   cfg.HTTP.MaxBodyBytes,
+		HSTS:           u.Scheme == "https",
+		TrustedProxies: cfg.HTTP.TrustedProxies,
 		Ready: []web.Check{
 			{Name: "store", Ping: db.Ping},
 			{Name: "state", Ping: state.Ping},
 		},
 	})
+	if err != nil {
+		return fmt.Errorf("http.trusted_proxies: %w", err)
+	}
 	components := cfg.ResolvedComponents()
 	if cfg.Runs("oidc") {
 		oidc.RegisterJWKS(eng, ks)

@@ -96,6 +96,9 @@ type HTTP struct {
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
 	MaxBodyBytes      int64         `yaml:"max_body_bytes"`
+	// TrustedProxies are the proxies (IPs or CIDRs) whose X-Forwarded-For
+	// names the client; empty trusts none.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Storage selects the durable store.

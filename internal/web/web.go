@@ -10,10 +10,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -30,6 +32,10 @@ type Options struct {
 	HSTS bool
 	// Ready lists the dependencies /readyz checks (store, state, ...).
 	Ready []Check
+	// TrustedProxies are the addresses (or CIDRs) whose X-Forwarded-For is
+	// believed; none by default, so a client cannot choose its own address
+	// for rate limits.
+	TrustedProxies []string
 }
 
 // Check is one readiness probe.
@@ -49,7 +55,7 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 
 // New returns an engine with the middleware chain and /healthz, /readyz and
 // /metrics registered.
-func New(o Options) *Engine {
+func New(o Options) (*Engine, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -61,6 +67,9 @@ func New(o Options) *Engine {
 	m := newMetrics(reg)
 
 	g := gin.New()
+	if err := g.SetTrustedProxies(o.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
 	g.HandleMethodNotAllowed = true
 	g.ContextWithFallback = true
 	g.Use(requestID(), accessLog(o.Logger), recovery(o.Logger), m.middleware(),
@@ -76,7 +85,7 @@ func New(o Options) *Engine {
 	})
 	g.GET("/readyz", readyz(o.Ready, o.Logger))
 	g.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
-	return &Engine{Engine: g, Registry: reg, log: o.Logger}
+	return &Engine{Engine: g, Registry: reg, log: o.Logger}, nil
 }
 
 // Error writes an OAuth-style JSON error: {"error": code, "error_description": description}.
@@ -112,19 +121,70 @@ func readyz(checks []Check, log *slog.Logger) gin.HandlerFunc {
 
 // RequireBearer guards admin routes with a static bearer token, compared in
 // constant time (of the SHA-256 digests, so the length leaks nothing either).
-// Every failure answers the same 401.
+// Every failure answers the same 401. A client address with more than
+// MaxBearerFailures failures within a minute gets 429 until the minute ends,
+// so the token cannot be guessed at network speed.
 func RequireBearer(token string) gin.HandlerFunc {
 	want := sha256.Sum256([]byte(token))
+	lim := newFailureLimiter(MaxBearerFailures, time.Minute, time.Now)
 	return func(c *gin.Context) {
+		ip := c.ClientIP()
+		if lim.blocked(ip) {
+			c.Header("Retry-After", "60")
+			Error(c, http.StatusTooManyRequests, "too_many_requests", "too many failed attempts; try again later")
+			return
+		}
 		got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
 		sum := sha256.Sum256([]byte(got))
 		if subtle.ConstantTimeCompare(sum[:], want[:]) != 1 || !ok || token == "" {
+			lim.fail(ip)
 			c.Header("WWW-Authenticate", `Bearer realm="sanad-admin"`)
 			Error(c, http.StatusUnauthorized, "unauthorized", "a valid admin bearer token is required")
 			return
 		}
 		c.Next()
 	}
+}
+
+// MaxBearerFailures is how many failed admin authentications one client
+// address may make in a minute.
+const MaxBearerFailures = 20
+
+// failureLimiter counts failures per key in fixed windows, in memory: admin
+// endpoints are few and an attacker spreading over processes gains at most
+// a factor of their number.
+type failureLimiter struct {
+	mu     sync.Mutex
+	max    int
+	window time.Duration
+	now    func() time.Time
+	start  time.Time
+	counts map[string]int
+}
+
+func newFailureLimiter(max int, window time.Duration, now func() time.Time) *failureLimiter {
+	return &failureLimiter{max: max, window: window, now: now, counts: map[string]int{}}
+}
+
+// roll starts a new window when the current one is over. Callers hold mu.
+func (l *failureLimiter) roll() {
+	if now := l.now(); now.Sub(l.start) >= l.window {
+		l.start, l.counts = now, map[string]int{}
+	}
+}
+
+func (l *failureLimiter) blocked(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.roll()
+	return l.counts[key] >= l.max
+}
+
+func (l *failureLimiter) fail(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.roll()
+	l.counts[key]++
 }
 
 // ServerOptions are the limits of the HTTP server.

@@ -42,7 +42,10 @@ func newTestEngine(t *testing.T, ready ...Check) (*Engine, *syncBuffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(Options{Logger: log, MaxBodyBytes: 1024, Ready: ready})
+	e, err := New(Options{Logger: log, MaxBodyBytes: 1024, Ready: ready})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.POST("/echo", func(c *gin.Context) {
 		b, err := io.ReadAll(c.Request.Body)
 		if err != nil {
@@ -186,7 +189,7 @@ func TestRequireBearer(t *testing.T) {
 }
 
 func TestRequireBearerEmptyTokenFailsClosed(t *testing.T) {
-	g := New(Options{})
+	g, _ := New(Options{})
 	g.GET("/x", RequireBearer(""), func(c *gin.Context) { c.String(200, "open") })
 	for _, auth := range []string{"", "Bearer ", "Bearer x"} {
 		if w := do(g, "GET", "/x", nil, map[string]string{"Authorization": auth}); w.Code != 401 {
@@ -298,5 +301,65 @@ func TestServeFinishesInFlightRequests(t *testing.T) {
 	}
 	if _, err := net.DialTimeout("tcp", ln.Addr().String(), 200*time.Millisecond); err == nil {
 		t.Error("listener still accepting after shutdown")
+	}
+}
+
+func TestRequireBearerLimitsFailures(t *testing.T) {
+	e, _ := newTestEngine(t)
+	good := map[string]string{"Authorization": "Bearer s3cret-admin-token-0123456789abcdef"}
+	for i := range MaxBearerFailures {
+		if w := do(e, "GET", "/admin/ping", nil, map[string]string{"Authorization": "Bearer guess"}); w.Code != 401 {
+			t.Fatalf("failure %d = %d, want 401", i+1, w.Code)
+		}
+	}
+	w := do(e, "GET", "/admin/ping", nil, map[string]string{"Authorization": "Bearer guess"})
+	if w.Code != 429 || w.Header().Get("Retry-After") == "" {
+		t.Errorf("failure %d = %d, want 429 with Retry-After", MaxBearerFailures+1, w.Code)
+	}
+	// Once over the limit, even the right token waits: a guess that happens
+	// to be right must not be confirmed.
+	if w := do(e, "GET", "/admin/ping", nil, good); w.Code != 429 {
+		t.Errorf("right token while blocked = %d, want 429", w.Code)
+	}
+	// Another client address is not affected.
+	r := httptest.NewRequest("GET", "/admin/ping", nil)
+	r.RemoteAddr = "192.0.2.7:1234"
+	r.Header.Set("Authorization", good["Authorization"])
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, r)
+	if rec.Code != 200 {
+		t.Errorf("right token from another address = %d, want 200", rec.Code)
+	}
+}
+
+func TestFailureLimiterWindow(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newFailureLimiter(2, time.Minute, func() time.Time { return now })
+	l.fail("a")
+	l.fail("a")
+	if !l.blocked("a") {
+		t.Fatal("blocked after 2 failures = false, want true")
+	}
+	now = now.Add(time.Minute)
+	if l.blocked("a") {
+		t.Error("blocked in the next window = true, want false")
+	}
+}
+
+func TestForwardedForIgnoredWithoutTrustedProxies(t *testing.T) {
+	e, _ := newTestEngine(t)
+	for range MaxBearerFailures {
+		do(e, "GET", "/admin/ping", nil, map[string]string{"Authorization": "Bearer guess"})
+	}
+	// A spoofed X-Forwarded-For must not buy a fresh allowance.
+	w := do(e, "GET", "/admin/ping", nil, map[string]string{"Authorization": "Bearer guess", "X-Forwarded-For": "203.0.113.9"})
+	if w.Code != 429 {
+		t.Errorf("failure with a spoofed X-Forwarded-For = %d, want 429", w.Code)
+	}
+}
+
+func TestTrustedProxiesAreValidated(t *testing.T) {
+	if _, err := New(Options{TrustedProxies: []string{"not-an-ip"}}); err == nil {
+		t.Error("New(bad trusted proxy) = nil error, want one")
 	}
 }

@@ -1,0 +1,408 @@
+package oidc
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jws"
+
+	"github.com/sanad-id/sanad/storage"
+)
+
+// ClientAssertionType is the only client_assertion_type accepted (RFC 7523
+// section 2.2).
+const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// ClientAssertionAlgs are the signature algorithms accepted for
+// private_key_jwt. "none" and HMAC algorithms are never accepted: an
+// assertion is verified only with the client's registered asymmetric keys.
+var ClientAssertionAlgs = []string{"RS256", "PS256", "ES256", "EdDSA"}
+
+// Defaults for ClientAssertionVerifier.
+const (
+	DefaultAssertionLeeway       = 30 * time.Second
+	DefaultAssertionMaxLifetime  = 5 * time.Minute
+	DefaultAssertionReplayWindow = 24 * time.Hour
+)
+
+// maxJWTSize bounds the size of a client assertion or DPoP proof we parse.
+const maxJWTSize = 16 << 10
+
+// ClientAssertion is what the token (or PAR) request carries for
+// private_key_jwt: client_assertion_type, client_assertion and the optional
+// client_id form parameter.
+type ClientAssertion struct {
+	Type     string
+	JWT      string
+	ClientID string
+}
+
+// ClientKeys is a registered client: its id and its public JWK set.
+type ClientKeys struct {
+	ID   string
+	Keys jwk.Set
+}
+
+// ClientAssertionVerifier verifies private_key_jwt client assertions (RFC
+// 7523, OpenID Connect Core section 9). The zero values of Now, Leeway,
+// MaxLifetime and ReplayWindow mean time.Now and the Default... constants;
+// State is required: it remembers each jti for ReplayWindow.
+type ClientAssertionVerifier struct {
+	State        storage.State
+	Now          func() time.Time
+	Leeway       time.Duration
+	MaxLifetime  time.Duration
+	ReplayWindow time.Duration
+}
+
+// Verify authenticates client with the assertion in. audiences are the
+// values the assertion's aud may name, at least one of which it must
+// contain: the issuer identifier and the token endpoint URL, or (FAPI 2.0)
+// the issuer identifier alone.
+//
+// Every authentication failure is an *Error with code invalid_client and
+// the same description; the reason is in its Cause. A storage failure is a
+// server_error. The jti is recorded only once everything else has passed,
+// so among concurrent requests presenting one assertion exactly one
+// succeeds.
+func (v *ClientAssertionVerifier) Verify(ctx context.Context, in ClientAssertion, client ClientKeys, audiences []string) error {
+	if v.State == nil {
+		return ErrServerError(errors.New("oidc: ClientAssertionVerifier has no State"))
+	}
+	if len(audiences) == 0 {
+		return ErrServerError(errors.New("oidc: client assertion verification needs audiences"))
+	}
+	if in.Type != ClientAssertionType {
+		return ErrInvalidClient(fmt.Errorf("client_assertion_type %q", truncate(in.Type)))
+	}
+	if client.ID == "" {
+		return ErrInvalidClient(errors.New("no client id"))
+	}
+	if in.ClientID != "" && in.ClientID != client.ID {
+		return ErrInvalidClient(errors.New("client_id parameter does not match the client"))
+	}
+	if client.Keys == nil || client.Keys.Len() == 0 {
+		return ErrInvalidClient(errors.New("client has no registered keys"))
+	}
+	tok, err := parseCompact(in.JWT)
+	if err != nil {
+		return ErrInvalidClient(err)
+	}
+	if !slices.Contains(ClientAssertionAlgs, tok.header.Alg) {
+		return ErrInvalidClient(fmt.Errorf("alg %q not allowed", truncate(tok.header.Alg)))
+	}
+	payload, err := verifyWithSet(client.Keys, tok, in.JWT)
+	if err != nil {
+		return ErrInvalidClient(err)
+	}
+	var c assertionClaims
+	if err := decodeClaims(payload, &c); err != nil {
+		return ErrInvalidClient(err)
+	}
+	now := v.now()
+	leeway := orDefault(v.Leeway, DefaultAssertionLeeway)
+	if err := v.checkClaims(&c, client.ID, audiences, now, leeway); err != nil {
+		return ErrInvalidClient(err)
+	}
+
+	// The jti is remembered for the replay window, and at least until the
+	// assertion has expired for good.
+	ttl := orDefault(v.ReplayWindow, DefaultAssertionReplayWindow)
+	if untilExp := c.Exp.time().Add(leeway).Sub(now) + time.Second; untilExp > ttl {
+		ttl = untilExp
+	}
+	sum := sha256.Sum256([]byte(c.Jti))
+	key := "oidc:jti:" + client.ID + ":" + hex.EncodeToString(sum[:])
+	fresh, err := v.State.PutNew(ctx, key, []byte{1}, ttl)
+	if err != nil {
+		return ErrServerError(fmt.Errorf("oidc: record client assertion jti: %w", err))
+	}
+	if !fresh {
+		return ErrInvalidClient(errors.New("client assertion jti replayed"))
+	}
+	return nil
+}
+
+func (v *ClientAssertionVerifier) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+func (v *ClientAssertionVerifier) checkClaims(c *assertionClaims, clientID string, audiences []string, now time.Time, leeway time.Duration) error {
+	if c.Iss != clientID {
+		return errors.New("iss is not the client id")
+	}
+	if c.Sub != clientID {
+		return errors.New("sub is not the client id")
+	}
+	if !slices.ContainsFunc(c.Aud, func(a string) bool { return slices.Contains(audiences, a) }) {
+		return errors.New("aud does not name this server")
+	}
+	if c.Jti == "" {
+		return errors.New("no jti")
+	}
+	if c.Exp == nil {
+		return errors.New("no exp")
+	}
+	exp := c.Exp.time()
+	if !now.Before(exp.Add(leeway)) {
+		return errors.New("expired")
+	}
+	if c.Nbf != nil && now.Add(leeway).Before(c.Nbf.time()) {
+		return errors.New("not yet valid (nbf)")
+	}
+	maxLife := orDefault(v.MaxLifetime, DefaultAssertionMaxLifetime)
+	if c.Iat != nil {
+		iat := c.Iat.time()
+		if iat.After(now.Add(leeway)) {
+			return errors.New("iat in the future")
+		}
+		if exp.Sub(iat) > maxLife {
+			return fmt.Errorf("lifetime %s exceeds %s", exp.Sub(iat), maxLife)
+		}
+	} else if exp.Sub(now) > maxLife+leeway {
+		return fmt.Errorf("exp more than %s ahead and no iat", maxLife)
+	}
+	return nil
+}
+
+// assertionClaims are the claims of a client assertion we check.
+type assertionClaims struct {
+	Iss string       `json:"iss"`
+	Sub string       `json:"sub"`
+	Aud audience     `json:"aud"`
+	Exp *numericDate `json:"exp"`
+	Iat *numericDate `json:"iat"`
+	Nbf *numericDate `json:"nbf"`
+	Jti string       `json:"jti"`
+}
+
+// audience is the aud claim: a string or an array of strings.
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*a = audience{s}
+		return nil
+	}
+	var l []string
+	if err := json.Unmarshal(b, &l); err != nil {
+		return errors.New("aud is neither a string nor an array of strings")
+	}
+	*a = l
+	return nil
+}
+
+// numericDate is a JWT NumericDate (seconds since the epoch, possibly
+// fractional). Values outside ±2^40 s are refused.
+type numericDate float64
+
+func (d *numericDate) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return errors.New("NumericDate is not a number")
+	}
+	if math.IsNaN(f) || math.Abs(f) > 1<<40 {
+		return errors.New("NumericDate out of range")
+	}
+	*d = numericDate(f)
+	return nil
+}
+
+func (d *numericDate) time() time.Time {
+	sec, frac := math.Modf(float64(*d))
+	return time.Unix(int64(sec), int64(frac*1e9))
+}
+
+// decodeClaims decodes a JWT claims set, refusing anything but one JSON
+// object.
+func decodeClaims(payload []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("claims: %w", err)
+	}
+	if dec.More() {
+		return errors.New("claims: trailing data")
+	}
+	if t := bytes.TrimSpace(payload); len(t) == 0 || t[0] != '{' {
+		return errors.New("claims: not a JSON object")
+	}
+	return nil
+}
+
+// joseHeader is the protected header of a JWS as far as we read it.
+type joseHeader struct {
+	Alg  string          `json:"alg"`
+	KID  string          `json:"kid"`
+	Typ  string          `json:"typ"`
+	JWK  json.RawMessage `json:"jwk"`
+	Crit json.RawMessage `json:"crit"`
+	B64  json.RawMessage `json:"b64"`
+	Zip  json.RawMessage `json:"zip"`
+}
+
+// compactJWS is a compact JWS split but not yet verified.
+type compactJWS struct {
+	header joseHeader
+}
+
+// parseCompact splits a compact JWS and decodes its protected header. It
+// does not verify anything but shape.
+func parseCompact(compact string) (compactJWS, error) {
+	var tok compactJWS
+	if compact == "" {
+		return tok, errors.New("empty JWT")
+	}
+	if len(compact) > maxJWTSize {
+		return tok, errors.New("JWT too large")
+	}
+	parts := strings.Split(compact, ".")
+	if len(parts) != 3 {
+		return tok, errors.New("not a compact JWS")
+	}
+	if parts[2] == "" {
+		return tok, errors.New("JWS has no signature")
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(parts[0])
+	if err != nil {
+		return tok, errors.New("header is not base64url")
+	}
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+		return tok, errors.New("header is not a JSON object")
+	}
+	if err := json.Unmarshal(raw, &tok.header); err != nil {
+		return tok, errors.New("header is not a JSON object")
+	}
+	if tok.header.Crit != nil {
+		return tok, errors.New("crit header not supported")
+	}
+	if tok.header.B64 != nil {
+		return tok, errors.New("b64 header not supported")
+	}
+	if tok.header.Zip != nil {
+		return tok, errors.New("zip header not supported")
+	}
+	return tok, nil
+}
+
+// verifyWithSet verifies compact with each key of set that fits the
+// header's alg (and kid, when both name one) and returns the payload of the
+// first that verifies.
+func verifyWithSet(set jwk.Set, tok compactJWS, compact string) ([]byte, error) {
+	tried := 0
+	for i := range set.Len() {
+		k, ok := set.Key(i)
+		if !ok {
+			continue
+		}
+		if kid, ok := k.KeyID(); ok && tok.header.KID != "" && kid != tok.header.KID {
+			continue
+		}
+		if use, ok := k.KeyUsage(); ok && use != "sig" {
+			continue
+		}
+		if alg, ok := k.Algorithm(); ok && alg.String() != tok.header.Alg {
+			continue
+		}
+		pub, err := publicKeyFor(k, tok.header.Alg)
+		if err != nil {
+			continue
+		}
+		tried++
+		if payload, err := verifySignature(pub, tok.header.Alg, compact); err == nil {
+			return payload, nil
+		}
+	}
+	if tried == 0 {
+		return nil, fmt.Errorf("no registered key fits alg %s", tok.header.Alg)
+	}
+	return nil, errors.New("signature does not verify with any registered key")
+}
+
+// publicKeyFor returns the raw public key of k if k is an asymmetric key
+// usable with alg (one of the allowed algorithms); RSA keys must have at
+// least 2048 bits, ES256 keys be on P-256 and EdDSA keys be Ed25519.
+func publicKeyFor(k jwk.Key, alg string) (any, error) {
+	pk, err := k.PublicKey()
+	if err != nil {
+		return nil, fmt.Errorf("public key: %w", err)
+	}
+	var raw any
+	if err := jwk.Export(pk, &raw); err != nil {
+		return nil, fmt.Errorf("export key: %w", err)
+	}
+	switch alg {
+	case "RS256", "PS256":
+		if rk, ok := raw.(*rsa.PublicKey); ok && rk.N != nil && rk.N.BitLen() >= 2048 {
+			return rk, nil
+		}
+	case "ES256":
+		if ek, ok := raw.(*ecdsa.PublicKey); ok && ek.Curve == elliptic.P256() {
+			return ek, nil
+		}
+	case "EdDSA":
+		if ok := isEd25519(raw); ok {
+			return raw, nil
+		}
+	}
+	return nil, fmt.Errorf("key type %s does not fit alg %s", k.KeyType(), alg)
+}
+
+func isEd25519(raw any) bool {
+	switch k := raw.(type) {
+	case ed25519.PublicKey:
+		return len(k) == ed25519.PublicKeySize
+	case *ed25519.PublicKey:
+		return k != nil && len(*k) == ed25519.PublicKeySize
+	}
+	return false
+}
+
+// verifySignature checks compact's signature with pub under alg (already
+// checked against an allow-list) and returns the payload.
+func verifySignature(pub any, alg, compact string) ([]byte, error) {
+	a, ok := jwa.LookupSignatureAlgorithm(alg)
+	if !ok {
+		return nil, fmt.Errorf("alg %s not supported", alg)
+	}
+	payload, err := jws.VerifyCompactFast(pub, []byte(compact), a)
+	if err != nil {
+		return nil, fmt.Errorf("signature: %w", err)
+	}
+	return payload, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// truncate shortens attacker-supplied text before it goes into a cause.
+func truncate(s string) string {
+	const n = 64
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
