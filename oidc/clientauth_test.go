@@ -215,6 +215,8 @@ func TestClientAssertion(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	noneWithSig := signJWS(t, "none", nil, map[string]any{"kid": "k1"}, assertionClaimsAt(testNow)) + "c2ln"
+
 	type mutate func(h, c map[string]any)
 	tests := []struct {
 		name      string
@@ -246,6 +248,7 @@ func TestClientAssertion(t *testing.T) {
 		{name: "wrong kid", alg: "ES256", mutate: func(h, c map[string]any) { h["kid"] = "k0" }, want: CodeInvalidClient},
 		{name: "alg none", alg: "none", want: CodeInvalidClient},
 		{name: "alg NONE", alg: "none", mutate: func(h, c map[string]any) { h["alg"] = "NONE" }, want: CodeInvalidClient},
+		{name: "alg none with a signature", raw: noneWithSig, want: CodeInvalidClient},
 		{name: "HS256 with RSA PEM", alg: "HS256", key: pemKey, want: CodeInvalidClient},
 		{name: "HS256 with RSA PKCS1 PEM", alg: "HS256", key: pkcs1, want: CodeInvalidClient},
 		{name: "HS256 with RSA DER", alg: "HS256", key: der, want: CodeInvalidClient},

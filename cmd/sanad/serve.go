@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -99,8 +100,14 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	var demo []idrepo.DemoResident
 	if cfg.Demo {
-		if _, err := seedDemo(ctx, repo, auth); err != nil {
+		created, err := seedDemo(ctx, repo, auth)
+		if err != nil {
 			return err
+		}
+		if len(created) > 0 {
+			// Hashing the demo PINs and passwords (Argon2id, 19 MiB each)
+			// grew the heap; give that memory back before idling.
+			debug.FreeOSMemory()
 		}
 		demo = idrepo.DemoResidents()
 	}
