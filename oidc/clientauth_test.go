@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -371,6 +372,7 @@ func TestClientAssertionConfig(t *testing.T) {
 		{"no audiences", newAssertionVerifier(storagetest.OpenMemory(t)), client, nil, CodeServerError},
 		{"no client keys", newAssertionVerifier(storagetest.OpenMemory(t)), ClientKeys{ID: testClient}, []string{testTokenURL}, CodeInvalidClient},
 		{"empty key set", newAssertionVerifier(storagetest.OpenMemory(t)), ClientKeys{ID: testClient, Keys: jwk.NewSet()}, []string{testTokenURL}, CodeInvalidClient},
+		{"storage down", newAssertionVerifier(brokenState{}), client, []string{testTokenURL}, CodeServerError},
 		{"short max lifetime", &ClientAssertionVerifier{State: storagetest.OpenMemory(t), Now: func() time.Time { return testNow }, MaxLifetime: time.Minute}, client, []string{testTokenURL}, CodeInvalidClient},
 		{"no leeway past exp", &ClientAssertionVerifier{State: storagetest.OpenMemory(t), Now: func() time.Time { return testNow.Add(2*time.Minute + time.Second) }, Leeway: time.Nanosecond}, client, []string{testTokenURL}, CodeInvalidClient},
 	}
@@ -480,3 +482,14 @@ func FuzzClientAssertion(f *testing.F) {
 		}
 	})
 }
+
+// brokenState is a State whose backend is down.
+type brokenState struct{ storage.State }
+
+var errBackendDown = errors.New("backend down")
+
+func (brokenState) Put(context.Context, string, []byte, time.Duration) error { return errBackendDown }
+func (brokenState) PutNew(context.Context, string, []byte, time.Duration) (bool, error) {
+	return false, errBackendDown
+}
+func (brokenState) Get(context.Context, string) ([]byte, error) { return nil, errBackendDown }

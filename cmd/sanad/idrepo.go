@@ -8,6 +8,7 @@ import (
 
 	"github.com/sanad-id/sanad/idrepo"
 	"github.com/sanad-id/sanad/idrepo/authn"
+	"github.com/sanad-id/sanad/idrepo/idgen"
 	"github.com/sanad-id/sanad/idrepo/notify"
 	"github.com/sanad-id/sanad/internal/config"
 	"github.com/sanad-id/sanad/storage"
@@ -23,7 +24,47 @@ func openRepo(cfg config.Config, db *sqldb.DB, ks keyring, log *slog.Logger) (*i
 			return nil, fmt.Errorf("idrepo.schema_file: %w", err)
 		}
 	}
-	return idrepo.New(idrepo.Config{Store: db, Keys: ks.secrets, MAC: ks.secrets, Schema: schema, Logger: log})
+	rc := idrepo.Config{Store: db, Keys: ks.secrets, MAC: ks.secrets, Schema: schema, Logger: log}
+	gen := func(rules idgen.Rules, length int) (*idgen.Generator, error) {
+		if length != 0 {
+			rules.Length = length
+		}
+		return idgen.New(rules, nil)
+	}
+	var err error
+	if rc.UINGen, err = gen(idgen.DefaultUINRules(), cfg.IDRepo.UINLength); err != nil {
+		return nil, fmt.Errorf("idrepo.uin_length: %w", err)
+	}
+	if rc.VIDGen, err = gen(idgen.DefaultVIDRules(), cfg.IDRepo.VIDLength); err != nil {
+		return nil, fmt.Errorf("idrepo.vid_length: %w", err)
+	}
+	if len(cfg.IDRepo.VIDPolicies) > 0 {
+		rc.VIDPolicies = idrepo.DefaultVIDPolicies()
+		for name, p := range cfg.IDRepo.VIDPolicies {
+			rc.VIDPolicies[name] = idrepo.VIDPolicy{Validity: p.Validity, Uses: p.Uses, MaxActive: p.MaxActive, ReplaceOldest: p.ReplaceOldest}
+		}
+	}
+	return idrepo.New(rc)
+}
+
+// authnPolicy turns the configuration into the authenticator's limits;
+// zero fields keep the defaults.
+func authnPolicy(a config.Authn) authn.Policy {
+	p := authn.Policy{
+		OTPLength: a.OTPLength, OTPTTL: a.OTPTTL, ResendDelay: a.ResendDelay,
+		MaxSends: a.MaxSends, MaxAttempts: a.MaxAttempts, BlockDuration: a.BlockDuration,
+		MaxFailures: a.MaxFailures, FailureWindow: a.FailureWindow, KBIFields: a.KBIFields,
+	}
+	if a.Argon2MemoryKiB != 0 || a.Argon2Time != 0 {
+		p.Argon2 = authn.DefaultPolicy().Argon2
+		if a.Argon2MemoryKiB != 0 {
+			p.Argon2.Memory = a.Argon2MemoryKiB
+		}
+		if a.Argon2Time != 0 {
+			p.Argon2.Time = a.Argon2Time
+		}
+	}
+	return p
 }
 
 // openNotifier builds the OTP delivery of each channel.
@@ -104,8 +145,9 @@ func authnError(err error) error {
 }
 
 // openAuthn builds the authenticator the OIDC provider calls.
-func openAuthn(repo *idrepo.Repository, db *sqldb.DB, state storage.State, n notify.Notifier, ks keyring, log *slog.Logger) (*authn.Authenticator, error) {
-	return authn.New(authn.Config{Directory: directory{repo}, State: state, Factors: db, Notifier: n, MAC: ks.secrets, Logger: log})
+func openAuthn(cfg config.Config, repo *idrepo.Repository, db *sqldb.DB, state storage.State, n notify.Notifier, ks keyring, log *slog.Logger) (*authn.Authenticator, error) {
+	return authn.New(authn.Config{Directory: directory{repo}, State: state, Factors: db, Notifier: n, MAC: ks.secrets,
+		Policy: authnPolicy(cfg.IDRepo.Authn), Logger: log})
 }
 
 // seedDemo creates the demo residents (once) and gives them their PIN and

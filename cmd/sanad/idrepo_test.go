@@ -133,3 +133,39 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+func TestIDRepoConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "sanad.yaml")
+	os.WriteFile(cfgPath, []byte(`
+idrepo:
+  uin_length: 12
+  vid_policies:
+    temporary: {validity: 5m, uses: 1, max_active: 1}
+  authn: {block_duration: 30m, otp_length: 8, argon2_time: 3}
+`), 0o600)
+	token := strings.Repeat("k", 40)
+	env := append([]string{"SANAD_ADMIN_TOKEN=" + token, "SANAD_MASTER_KEY=" + strings.Repeat("ab", 32)}, cleanEnv...)
+	s := startServer(t, env, "--data-dir", filepath.Join(dir, "data"), "--config", cfgPath)
+	code, _, out := call(t, "POST", s.base+"/v1/identities", token,
+		`{"identity":{"fullName":[{"language":"eng","value":"Config Test"}],"dateOfBirth":"1970/01/01"}}`)
+	if code != 201 || len(out["uin"].(string)) != 12 {
+		t.Fatalf("POST identity with uin_length 12 = %d %v, want a 12-digit UIN", code, out)
+	}
+	uin := out["uin"].(string)
+	if code, _, v := call(t, "POST", s.base+"/v1/identities/"+uin+"/vids", token, `{"type":"temporary"}`); code != 201 || v["usesLeft"] != float64(1) {
+		t.Errorf("first temporary VID = %d %v, want 201 with 1 use", code, v)
+	}
+	if code, _, v := call(t, "POST", s.base+"/v1/identities/"+uin+"/vids", token, `{"type":"temporary"}`); code != 409 && code != 422 && code != 400 {
+		t.Errorf("second temporary VID with max_active 1 = %d %v, want refusal", code, v)
+	}
+
+	os.WriteFile(cfgPath, []byte("idrepo:\n  uin_length: 16\n  authn: {otp_length: 2, block_duration: -1m}\n"), 0o600)
+	code, _, errOut := runCLI(t, nil, "serve", "--demo", "--config", cfgPath, "--data-dir", filepath.Join(dir, "data2"))
+	for _, want := range []string{"idrepo.vid_length", "idrepo.authn.otp_length", "idrepo.authn.block_duration",
+		"--demo seeds residents with 10-digit UINs"} {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("serve with bad idrepo config = %d, error lacks %q:\n%s", code, want, errOut)
+		}
+	}
+}

@@ -51,10 +51,13 @@ func startServer(t *testing.T, environ []string, args ...string) *server {
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), s.stdout, s.stderr, environ)
 	}()
-	var once sync.Once
+	// exited is closed when run returns; code is its exit status.
+	exited := make(chan struct{})
 	var code int
+	go func() { code = <-done; close(exited) }()
 	s.stop = func() int {
-		once.Do(func() { cancel(); code = <-done })
+		cancel()
+		<-exited
 		return code
 	}
 	t.Cleanup(func() { s.stop() })
@@ -65,7 +68,7 @@ func startServer(t *testing.T, environ []string, args ...string) *server {
 			return s
 		}
 		select {
-		case code := <-done:
+		case <-exited:
 			t.Fatalf("sanad serve exited with %d:\n%s\n%s", code, s.stdout, s.stderr)
 		case <-time.After(20 * time.Millisecond):
 		}
@@ -156,6 +159,19 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	}
 	if code, _ := get(t, s.base+"/admin/v1/keys", "Authorization", "Bearer "+strings.TrimSpace(string(token))); code != 200 {
 		t.Errorf("GET /admin/v1/keys with token = %d, want 200", code)
+	}
+
+	// Client management (eSignet's shape) is mounted behind the admin token.
+	reg := `{"requestTime":"2026-11-24T10:00:00.000Z","request":{"clientId":"bank-1","clientName":"Demo Bank",
+		"publicKey":{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"},
+		"relyingPartyId":"bank","userClaims":["name","email"],"authContextRefs":["mosip:idp:acr:generated-code"],
+		"logoUri":"https://bank.example/logo.png","redirectUris":["https://bank.example/cb"],
+		"grantTypes":["authorization_code"],"clientAuthMethods":["private_key_jwt"]}}`
+	if code, _, _ := call(t, "POST", s.base+"/client-mgmt/client", "wrong", reg); code != 401 {
+		t.Errorf("POST /client-mgmt/client with a wrong token = %d, want 401", code)
+	}
+	if code, _, out := call(t, "POST", s.base+"/client-mgmt/client", strings.TrimSpace(string(token)), reg); code != 200 {
+		t.Errorf("POST /client-mgmt/client = %d %v, want 200", code, out)
 	}
 
 	// `sanad keys rotate` from another "process" while the server runs.

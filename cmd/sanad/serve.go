@@ -91,12 +91,15 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	// Close flushes the audit log; it runs after the server has drained.
 	defer repo.Close()
-	auth, err := openAuthn(repo, db, state, notifier, ks, log)
+	auth, err := openAuthn(cfg, repo, db, state, notifier, ks, log)
 	if err != nil {
 		return err
 	}
 	if cfg.Runs("idrepo") {
 		repo.RegisterAdmin(admin)
+	}
+	if cfg.Runs("oidc") {
+		oidc.NewClientRegistry(db, nil).RegisterClientAdmin(admin)
 	}
 	var demo []idrepo.DemoResident
 	if cfg.Demo {
@@ -151,6 +154,9 @@ func printBanner(e env, cfg config.Config, addr string, components []string, dem
 	fmt.Fprintf(e.stdout, "  Admin API:                %s/admin/v1/keys (Authorization: Bearer <admin token>)\n", base)
 	if cfg.Runs("idrepo") {
 		fmt.Fprintf(e.stdout, "  ID repository admin API:  %s/v1/identities (docs/api/idrepo.yaml)\n", base)
+	}
+	if cfg.Runs("oidc") {
+		fmt.Fprintf(e.stdout, "  Client management API:    %s/client-mgmt/client (eSignet's v3 shape)\n", base)
 	}
 	fmt.Fprintf(e.stdout, "  Health, readiness:        %s/healthz  %s/readyz\n", base, base)
 	fmt.Fprintf(e.stdout, "  Metrics (Prometheus):     %s/metrics\n", base)

@@ -7,6 +7,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -51,11 +52,51 @@ type Config struct {
 	Notify  Notify  `yaml:"notify"`
 }
 
-// IDRepo configures the ID repository.
+// IDRepo configures the ID repository. Zero values keep MOSIP's defaults.
 type IDRepo struct {
 	// SchemaFile is a JSON Schema for identity data; empty means the
 	// built-in MOSIP-shaped schema.
 	SchemaFile string `yaml:"schema_file"`
+	// UINLength and VIDLength are the digits of new UINs (10) and VIDs
+	// (16). Only about 58 million 10-digit UINs pass MOSIP's filters: a
+	// large population wants 12.
+	UINLength int `yaml:"uin_length"`
+	VIDLength int `yaml:"vid_length"`
+	// VIDPolicies override the rules of VID types ("perpetual",
+	// "temporary") or add types.
+	VIDPolicies map[string]VIDPolicy `yaml:"vid_policies"`
+	// Authn limits authentication.
+	Authn Authn `yaml:"authn"`
+}
+
+// VIDPolicy is the rule set of a VID type.
+type VIDPolicy struct {
+	Validity      time.Duration `yaml:"validity"`       // 0: forever
+	Uses          int64         `yaml:"uses"`           // 0: unlimited
+	MaxActive     int           `yaml:"max_active"`     // 0: no cap
+	ReplaceOldest bool          `yaml:"replace_oldest"` // a new VID beyond max_active revokes the oldest
+}
+
+// Authn holds the authentication limits; zero fields keep eSignet's values
+// (6-digit OTPs valid 3 minutes, 3 sends and 3 attempts per transaction,
+// 10-minute block).
+type Authn struct {
+	OTPLength     int           `yaml:"otp_length"`
+	OTPTTL        time.Duration `yaml:"otp_ttl"`
+	ResendDelay   time.Duration `yaml:"resend_delay"`
+	MaxSends      int           `yaml:"max_sends"`
+	MaxAttempts   int           `yaml:"max_attempts"`
+	BlockDuration time.Duration `yaml:"block_duration"`
+	// MaxFailures failed authentications within FailureWindow, across
+	// transactions, block the individual (5 in 1 hour).
+	MaxFailures   int           `yaml:"max_failures"`
+	FailureWindow time.Duration `yaml:"failure_window"`
+	// KBIFields are what a knowledge-based challenge asks (fullName, dateOfBirth).
+	KBIFields []string `yaml:"kbi_fields"`
+	// Argon2MemoryKiB and Argon2Time are the costs of new PIN and password
+	// verifiers (19456 KiB, 2 passes).
+	Argon2MemoryKiB uint32 `yaml:"argon2_memory_kib"`
+	Argon2Time      uint32 `yaml:"argon2_time"`
 }
 
 // Notify configures how OTPs and other messages reach residents.
@@ -319,6 +360,40 @@ func (c *Config) validate(serving bool) error {
 		}
 	default:
 		bad("state.driver", "must be memory or redis, got %q", c.State.Driver)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"idrepo.uin_length", c.IDRepo.UINLength}, {"idrepo.vid_length", c.IDRepo.VIDLength}} {
+		if f.v != 0 && (f.v < 8 || f.v > 24) {
+			bad(f.name, "must be between 8 and 24 digits, got %d", f.v)
+		}
+	}
+	if c.Demo && c.IDRepo.UINLength != 0 && c.IDRepo.UINLength != 10 {
+		bad("idrepo.uin_length", "--demo seeds residents with 10-digit UINs; leave uin_length unset or 10 with --demo")
+	}
+	if cmp.Or(c.IDRepo.UINLength, 10) == cmp.Or(c.IDRepo.VIDLength, 16) {
+		bad("idrepo.vid_length", "must differ from idrepo.uin_length: the length tells a UIN from a VID")
+	}
+	for name, p := range c.IDRepo.VIDPolicies {
+		if p.Validity < 0 || p.Uses < 0 || p.MaxActive < 0 {
+			bad("idrepo.vid_policies."+name, "validity, uses and max_active must not be negative")
+		}
+	}
+	a := c.IDRepo.Authn
+	if a.OTPLength != 0 && (a.OTPLength < 4 || a.OTPLength > 10) {
+		bad("idrepo.authn.otp_length", "must be between 4 and 10, got %d", a.OTPLength)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"otp_ttl", a.OTPTTL}, {"resend_delay", a.ResendDelay}, {"block_duration", a.BlockDuration}, {"failure_window", a.FailureWindow}} {
+		if d.v < 0 {
+			bad("idrepo.authn."+d.name, "must not be negative, got %s", d.v)
+		}
+	}
+	if a.MaxSends < 0 || a.MaxAttempts < 0 || a.MaxFailures < 0 {
+		bad("idrepo.authn", "max_sends, max_attempts and max_failures must not be negative")
 	}
 	switch c.Notify.Email {
 	case "", "outbox":
