@@ -91,23 +91,13 @@ type clientStatusResponse struct {
 	Status   string `json:"status"`
 }
 
-// clientDetailResponse is a whole client.
+// clientDetailResponse is a whole client: what was registered, and its
+// state.
 type clientDetailResponse struct {
-	ClientID          string            `json:"clientId"`
-	ClientName        string            `json:"clientName"`
-	ClientNameLangMap map[string]string `json:"clientNameLangMap"`
-	PublicKey         json.RawMessage   `json:"publicKey"`
-	RelyingPartyID    string            `json:"relyingPartyId"`
-	UserClaims        []string          `json:"userClaims"`
-	AuthContextRefs   []string          `json:"authContextRefs"`
-	LogoURI           string            `json:"logoUri"`
-	RedirectURIs      []string          `json:"redirectUris"`
-	GrantTypes        []string          `json:"grantTypes"`
-	ClientAuthMethods []string          `json:"clientAuthMethods"`
-	AdditionalConfig  json.RawMessage   `json:"additionalConfig"`
-	Status            string            `json:"status"`
-	CreatedAt         time.Time         `json:"createdAt"`
-	UpdatedAt         time.Time         `json:"updatedAt"`
+	ClientRegistration
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 func clientDetailOf(c storage.Client) (clientDetailResponse, error) {
@@ -120,11 +110,13 @@ func clientDetailOf(c storage.Client) (clientDetailResponse, error) {
 		cfg = json.RawMessage("null")
 	}
 	return clientDetailResponse{
-		ClientID: c.ID, ClientName: c.Name, ClientNameLangMap: c.NameLangMap, PublicKey: key,
-		RelyingPartyID: c.RelyingPartyID, UserClaims: c.UserClaims, AuthContextRefs: c.ACRs,
-		LogoURI: c.LogoURI, RedirectURIs: c.RedirectURIs, GrantTypes: c.GrantTypes,
-		ClientAuthMethods: c.AuthMethods, AdditionalConfig: cfg, Status: c.Status,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		ClientRegistration: ClientRegistration{
+			ClientID: c.ID, ClientName: c.Name, ClientNameLangMap: c.NameLangMap, PublicKey: key,
+			RelyingPartyID: c.RelyingPartyID, UserClaims: c.UserClaims, AuthContextRefs: c.ACRs,
+			LogoURI: c.LogoURI, RedirectURIs: c.RedirectURIs, GrantTypes: c.GrantTypes,
+			ClientAuthMethods: c.AuthMethods, AdditionalConfig: cfg,
+		},
+		Status: c.Status, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}, nil
 }
 
