@@ -87,6 +87,21 @@ func GenerateMasterKey() (MasterKey, error) {
 	return k, nil
 }
 
+// LoadMasterKeyFile reads the master key from path, refusing a file that
+// other users can read.
+func LoadMasterKeyFile(path string) (MasterKey, error) {
+	data, err := readSecretFile(path)
+	if err != nil {
+		return MasterKey{}, err
+	}
+	defer clear(data)
+	k, err := ParseMasterKey(string(data))
+	if err != nil {
+		return MasterKey{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
 // LoadOrCreateMasterKeyFile reads the master key from path, or, if the file
 // does not exist, generates one and writes it there (base64, mode 0600) and
 // reports created. It is meant for --demo, where the caller warns that the
@@ -96,12 +111,9 @@ func LoadOrCreateMasterKeyFile(path string) (k MasterKey, created bool, err erro
 	data, err := readSecretFile(path)
 	switch {
 	case err == nil:
-		k, err := ParseMasterKey(string(data))
 		clear(data)
-		if err != nil {
-			return MasterKey{}, false, fmt.Errorf("%s: %w", path, err)
-		}
-		return k, false, nil
+		k, err := LoadMasterKeyFile(path)
+		return k, false, err
 	case !errors.Is(err, fs.ErrNotExist):
 		return MasterKey{}, false, err
 	}

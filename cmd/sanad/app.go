@@ -89,10 +89,7 @@ func resolveSecrets(cfg *config.Config, needAdmin bool) (secrets, error) {
 	case cfg.Keys.MasterKey != "":
 		s.master, err = keys.ParseMasterKey(cfg.Keys.MasterKey.Reveal())
 	default:
-		var v config.Secret
-		if v, err = config.ReadSecretFile(cfg.Keys.MasterKeyFile); err == nil {
-			s.master, err = keys.ParseMasterKey(v.Reveal())
-		}
+		s.master, err = keys.LoadMasterKeyFile(cfg.Keys.MasterKeyFile)
 	}
 	if err != nil {
 		return s, fmt.Errorf("keys.master_key: %w", err)
