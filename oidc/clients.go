@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -18,6 +21,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/sanad-id/sanad/storage"
 )
@@ -127,12 +132,21 @@ func clientServerError(cause error) *ClientRegistryError {
 // ClientAdditionalConfig is eSignet's additionalConfig, as Sanad reads it.
 // An absent member is its zero value.
 type ClientAdditionalConfig struct {
-	// UserinfoResponseType is JWS (signed) or JWE (signed, then encrypted to
-	// the client); "" means JWS.
+	// UserinfoResponseType is JWS (signed), JWE (signed, then encrypted to
+	// the client) or JSON (plain JSON, Sanad's addition); "" means JWS. A
+	// JWS client also gets plain JSON when its Accept header asks for
+	// application/json alone; a JWE client never does.
 	UserinfoResponseType string `json:"userinfo_response_type,omitempty"`
-	RequirePKCE          bool   `json:"require_pkce,omitempty"`
-	DPoPBoundTokens      bool   `json:"dpop_bound_access_tokens,omitempty"`
-	RequirePAR           bool   `json:"require_pushed_authorization_requests,omitempty"`
+	// UserinfoEncryptionJWK is the public JWK userinfo responses are
+	// encrypted to when UserinfoResponseType is JWE: RSA of 2048 bits or
+	// more (RSA-OAEP-256) or EC P-256 (ECDH-ES). Absent, they are encrypted
+	// to the client's registered key, as in eSignet, which must then be RSA
+	// or EC P-256: a client registered with an Ed25519 key needs this
+	// member to use JWE. A pointer keeps the struct comparable.
+	UserinfoEncryptionJWK *json.RawMessage `json:"userinfo_encryption_jwk,omitempty"`
+	RequirePKCE           bool             `json:"require_pkce,omitempty"`
+	DPoPBoundTokens       bool             `json:"dpop_bound_access_tokens,omitempty"`
+	RequirePAR            bool             `json:"require_pushed_authorization_requests,omitempty"`
 	// ConsentExpireInMins is how long a consent stays valid; 0: it does
 	// not expire.
 	ConsentExpireInMins int            `json:"consent_expire_in_mins,omitempty"`
@@ -143,9 +157,127 @@ type ClientAdditionalConfig struct {
 	// SectorIdentifier is the host name pairwise subjects are computed for
 	// (OpenID Connect Core section 8.1); "" for the host of the redirect
 	// URIs.
-	SectorIdentifier      string `json:"sector_identifier,omitempty"`
-	SignupBannerRequired  bool   `json:"signup_banner_required,omitempty"`
-	ForgotPwdLinkRequired bool   `json:"forgot_pwd_link_required,omitempty"`
+	SectorIdentifier string `json:"sector_identifier,omitempty"`
+	// ConsentManagement lets the client ask for ConsentScope: an access
+	// token to the resident's consent API (list and withdraw consents).
+	// For the authority's own account portal or wallet, not for banks.
+	ConsentManagement     bool `json:"consent_management,omitempty"`
+	SignupBannerRequired  bool `json:"signup_banner_required,omitempty"`
+	ForgotPwdLinkRequired bool `json:"forgot_pwd_link_required,omitempty"`
+	// Introspection lets the client introspect access tokens issued to any
+	// client (a resource server); without it a client may introspect only
+	// its own tokens.
+	Introspection bool `json:"introspection,omitempty"`
+}
+
+// Userinfo response types (ClientAdditionalConfig.UserinfoResponseType).
+const (
+	UserinfoJWS  = "JWS"
+	UserinfoJWE  = "JWE"
+	UserinfoJSON = "JSON"
+)
+
+// Userinfo encryption algorithms: key management by key type, and the
+// content encryption.
+const (
+	userinfoAlgRSA = "RSA-OAEP-256"
+	userinfoAlgEC  = "ECDH-ES"
+	userinfoEnc    = "A256GCM"
+)
+
+// parseEncryptionJWK checks that raw is a public JWK userinfo can be
+// encrypted to and returns it with its key management algorithm: RSA of
+// 2048 to 8192 bits (RSA-OAEP-256) or EC P-256 (ECDH-ES), without private
+// members, and with "use", "key_ops" and "alg", where present, allowing
+// encryption with that algorithm. The error's text is safe to send.
+func parseEncryptionJWK(raw json.RawMessage) (jwk.Key, string, error) {
+	var members map[string]json.RawMessage
+	if isJSONNull(raw) || json.Unmarshal(raw, &members) != nil || members == nil {
+		return nil, "", errors.New("must be a JWK object")
+	}
+	for _, m := range clientJWKPrivateMembers {
+		if _, ok := members[m]; ok {
+			return nil, "", errors.New("must hold only the public part of the key")
+		}
+	}
+	var k struct {
+		Kty    string   `json:"kty"`
+		Crv    string   `json:"crv"`
+		Use    string   `json:"use"`
+		Alg    string   `json:"alg"`
+		KeyOps []string `json:"key_ops"`
+	}
+	if err := json.Unmarshal(raw, &k); err != nil {
+		return nil, "", errors.New("has a member of the wrong type")
+	}
+	if k.Use != "" && k.Use != "enc" {
+		return nil, "", errors.New(`"use" must be "enc"`)
+	}
+	for _, op := range k.KeyOps {
+		if op != "encrypt" && op != "wrapKey" && op != "deriveKey" {
+			return nil, "", errors.New(`"key_ops" may only hold "encrypt", "wrapKey" or "deriveKey"`)
+		}
+	}
+	key, err := jwk.ParseKey(raw)
+	if err != nil {
+		return nil, "", errors.New("is not a valid JWK")
+	}
+	if private, err := jwk.IsPrivateKey(key); err != nil || private {
+		return nil, "", errors.New("must hold only the public part of the key")
+	}
+	var alg string
+	var pub any
+	if err := jwk.Export(key, &pub); err != nil {
+		return nil, "", errors.New("is not a valid JWK")
+	}
+	switch pk := pub.(type) {
+	case *rsa.PublicKey:
+		if bits := pk.N.BitLen(); bits < minClientRSABits || bits > maxClientRSABits {
+			return nil, "", fmt.Errorf("an RSA key must have %d to %d bits", minClientRSABits, maxClientRSABits)
+		}
+		if pk.E < 3 || pk.E%2 == 0 {
+			return nil, "", errors.New("is not a valid RSA key")
+		}
+		alg = userinfoAlgRSA
+	case *ecdsa.PublicKey:
+		if k.Crv != "P-256" || pk.Curve != elliptic.P256() {
+			return nil, "", errors.New("an EC key must be on curve P-256")
+		}
+		if _, err := pk.ECDH(); err != nil {
+			return nil, "", errors.New("is not a point on P-256")
+		}
+		alg = userinfoAlgEC
+	default:
+		return nil, "", errors.New("must be an RSA or EC P-256 key")
+	}
+	if k.Alg != "" && k.Alg != alg {
+		return nil, "", fmt.Errorf(`"alg" must be %s for this key type`, alg)
+	}
+	return key, alg, nil
+}
+
+// checkUserinfoEncryption refuses a JWE client that has nothing userinfo
+// can be encrypted to: no userinfo_encryption_jwk and a registered key
+// that is not RSA or EC (Ed25519 keys only sign).
+func checkUserinfoEncryption(additionalConfig, publicKey json.RawMessage) error {
+	if isJSONNull(additionalConfig) {
+		return nil
+	}
+	cfg, err := ParseClientAdditionalConfig(additionalConfig)
+	if err != nil {
+		return err
+	}
+	if cfg.UserinfoResponseType != UserinfoJWE || cfg.UserinfoEncryptionJWK != nil {
+		return nil
+	}
+	var k struct {
+		Kty string `json:"kty"`
+	}
+	if json.Unmarshal(publicKey, &k) != nil || (k.Kty != "RSA" && k.Kty != "EC") {
+		return clientInvalid(ClientMgmtInvalidAdditionalConfig,
+			"userinfo_response_type JWE needs userinfo_encryption_jwk: the client's public key cannot encrypt")
+	}
+	return nil
 }
 
 // ClientPurpose is what the login page tells the resident the client wants:
@@ -186,9 +318,14 @@ func ParseClientAdditionalConfig(b []byte) (ClientAdditionalConfig, error) {
 		return bad("additionalConfig must be one JSON object")
 	}
 	switch cfg.UserinfoResponseType {
-	case "", "JWS", "JWE":
+	case "", UserinfoJWS, UserinfoJWE, UserinfoJSON:
 	default:
-		return bad("userinfo_response_type must be JWS or JWE")
+		return bad("userinfo_response_type must be JWS, JWE or JSON")
+	}
+	if cfg.UserinfoEncryptionJWK != nil {
+		if _, _, err := parseEncryptionJWK(*cfg.UserinfoEncryptionJWK); err != nil {
+			return bad("userinfo_encryption_jwk: " + err.Error())
+		}
 	}
 	if cfg.ConsentExpireInMins < 0 {
 		return bad("consent_expire_in_mins must not be negative")
@@ -239,11 +376,14 @@ func (q *ClientRegistration) Validate() error {
 		return clientInvalid(ClientMgmtInvalidRPID,
 			fmt.Sprintf("relyingPartyId must be 1 to %d characters without surrounding spaces", maxRPIDLength))
 	}
-	return validateClientFields(clientFields{
+	if err := validateClientFields(clientFields{
 		name: q.ClientName, nameLangMap: q.ClientNameLangMap, userClaims: q.UserClaims, acrs: q.AuthContextRefs,
 		logoURI: q.LogoURI, redirectURIs: q.RedirectURIs, grantTypes: q.GrantTypes,
 		authMethods: q.ClientAuthMethods, additionalConfig: q.AdditionalConfig, status: ClientStatusActive,
-	})
+	}); err != nil {
+		return err
+	}
+	return checkUserinfoEncryption(q.AdditionalConfig, q.PublicKey)
 }
 
 // ClientUpdate is eSignet's v3 update request: everything but the id, the
@@ -663,6 +803,13 @@ func (r *ClientRegistry) Update(ctx context.Context, id string, q ClientUpdate) 
 	for range clientUpdateAttempts {
 		c, err := r.Get(ctx, id)
 		if err != nil {
+			return storage.Client{}, err
+		}
+		key, err := ClientPublicJWK(c)
+		if err != nil {
+			return storage.Client{}, clientServerError(err)
+		}
+		if err := checkUserinfoEncryption(q.AdditionalConfig, key); err != nil {
 			return storage.Client{}, err
 		}
 		c.Name, c.NameLangMap, c.Status, c.LogoURI = q.ClientName, q.ClientNameLangMap, q.Status, q.LogoURI

@@ -250,8 +250,29 @@ func TestClientRegistrationValidate(t *testing.T) {
 		{"client_secret_basic", func(q *ClientRegistration) { q.ClientAuthMethods = []string{"client_secret_basic"} },
 			ClientMgmtInvalidClientAuth},
 
-		{"additionalConfig JWE", func(q *ClientRegistration) {
+		{"additionalConfig JWE to an Ed25519 key", func(q *ClientRegistration) {
 			q.AdditionalConfig = json.RawMessage(`{"userinfo_response_type":"JWE"}`)
+		}, ClientMgmtInvalidAdditionalConfig},
+		{"additionalConfig JWE to an RSA key", func(q *ClientRegistration) {
+			q.PublicKey = crRSAJWK(t, nil)
+			q.AdditionalConfig = json.RawMessage(`{"userinfo_response_type":"JWE"}`)
+		}, ""},
+		{"additionalConfig JWE to an EC key", func(q *ClientRegistration) {
+			q.PublicKey = crECJWK(t, map[string]any{"use": "sig"})
+			q.AdditionalConfig = json.RawMessage(`{"userinfo_response_type":"JWE"}`)
+		}, ""},
+		{"additionalConfig JWE to userinfo_encryption_jwk", func(q *ClientRegistration) {
+			q.AdditionalConfig = json.RawMessage(`{"userinfo_response_type":"JWE","userinfo_encryption_jwk":` +
+				string(crECJWK(t, map[string]any{"use": "enc", "kid": "e1"})) + `}`)
+		}, ""},
+		{"additionalConfig JSON", func(q *ClientRegistration) {
+			q.AdditionalConfig = json.RawMessage(`{"userinfo_response_type":"JSON"}`)
+		}, ""},
+		{"additionalConfig userinfo_response_type jwe", func(q *ClientRegistration) {
+			q.AdditionalConfig = json.RawMessage(`{"userinfo_response_type":"jwe"}`)
+		}, ClientMgmtInvalidAdditionalConfig},
+		{"additionalConfig introspection and consent management", func(q *ClientRegistration) {
+			q.AdditionalConfig = json.RawMessage(`{"introspection":true,"consent_management":true}`)
 		}, ""},
 		{"additionalConfig empty object", func(q *ClientRegistration) { q.AdditionalConfig = json.RawMessage(`{}`) }, ""},
 		{"additionalConfig eSignet UI flags", func(q *ClientRegistration) {
@@ -312,7 +333,7 @@ func crUpdate() ClientUpdate {
 		AuthContextRefs:   []string{"mosip:idp:acr:static-code"},
 		GrantTypes:        []string{"authorization_code"},
 		ClientAuthMethods: []string{"private_key_jwt"},
-		AdditionalConfig:  json.RawMessage(`{"userinfo_response_type": "JWE"}`),
+		AdditionalConfig:  json.RawMessage(`{"userinfo_response_type": "JSON"}`),
 	}
 }
 
@@ -360,6 +381,72 @@ func TestParseClientAdditionalConfig(t *testing.T) {
 	}
 	if cfg, err := ParseClientAdditionalConfig(nil); err != nil || cfg != (ClientAdditionalConfig{}) {
 		t.Errorf("ParseClientAdditionalConfig(nil) = %+v, %v, want zero, nil", cfg, err)
+	}
+	cfg, err = ParseClientAdditionalConfig([]byte(`{"introspection":true,"consent_management":true,"userinfo_response_type":"JSON"}`))
+	if err != nil || !cfg.Introspection || !cfg.ConsentManagement || cfg.UserinfoResponseType != UserinfoJSON {
+		t.Errorf("ParseClientAdditionalConfig(introspection, consent_management, JSON) = %+v, %v", cfg, err)
+	}
+}
+
+func TestUserinfoEncryptionJWK(t *testing.T) {
+	rsaEnc := func(extra map[string]any) string { return string(crRSAJWK(t, extra)) }
+	ecEnc := func(extra map[string]any) string { return string(crECJWK(t, extra)) }
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smallJWK := string(crJWK(t, map[string]any{"kty": "RSA", "n": crB64.EncodeToString(small.N.Bytes()), "e": "AQAB"}))
+	tests := []struct {
+		name, jwk string
+		wantAlg   string // "" for an error
+	}{
+		{"RSA", rsaEnc(nil), "RSA-OAEP-256"},
+		{"RSA for encryption", rsaEnc(map[string]any{"use": "enc", "alg": "RSA-OAEP-256", "kid": "k"}), "RSA-OAEP-256"},
+		{"EC P-256", ecEnc(nil), "ECDH-ES"},
+		{"EC with key_ops", ecEnc(map[string]any{"key_ops": []string{"deriveKey"}}), "ECDH-ES"},
+		{"RSA private key", rsaEnc(map[string]any{"d": "AQAB"}), ""},
+		{"EC private key", ecEnc(map[string]any{"d": "AQAB"}), ""},
+		{"RSA of 1024 bits", smallJWK, ""},
+		{"use sig", rsaEnc(map[string]any{"use": "sig"}), ""},
+		{"wrong alg", rsaEnc(map[string]any{"alg": "RSA1_5"}), ""},
+		{"EC alg of RSA", ecEnc(map[string]any{"alg": "RSA-OAEP-256"}), ""},
+		{"key_ops sign", ecEnc(map[string]any{"key_ops": []string{"sign"}}), ""},
+		{"Ed25519", string(crEdJWK(t, nil)), ""},
+		{"P-384", `{"kty":"EC","crv":"P-384","x":"AAAA","y":"AAAA"}`, ""},
+		{"symmetric", `{"kty":"oct","k":"AAAA"}`, ""},
+		{"not an object", `"x"`, ""},
+		{"null", `null`, ""}, // absent: parseEncryptionJWK refuses it, the config has none
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, alg, err := parseEncryptionJWK(json.RawMessage(tt.jwk))
+			if alg != tt.wantAlg || (err == nil) != (tt.wantAlg != "") {
+				t.Errorf("parseEncryptionJWK(%s) = %q, %v, want %q", tt.jwk, alg, err, tt.wantAlg)
+			}
+			_, err = ParseClientAdditionalConfig([]byte(`{"userinfo_response_type":"JWE","userinfo_encryption_jwk":` + tt.jwk + `}`))
+			if want := map[bool]string{true: "", false: ClientMgmtInvalidAdditionalConfig}[tt.wantAlg != "" || tt.jwk == "null"]; crCode(err) != want {
+				t.Errorf("ParseClientAdditionalConfig(userinfo_encryption_jwk %s) = %v, want %q", tt.jwk, err, want)
+			}
+		})
+	}
+}
+
+// TestClientUpdateUserinfoEncryption: an update to JWE is checked against
+// the registered key, which updates can't change.
+func TestClientUpdateUserinfoEncryption(t *testing.T) {
+	r, _ := crNewRegistry(t)
+	ctx := t.Context()
+	if _, err := r.Create(ctx, crRegistration(t, "bank")); err != nil { // an Ed25519 key
+		t.Fatal(err)
+	}
+	u := crUpdate()
+	u.AdditionalConfig = json.RawMessage(`{"userinfo_response_type":"JWE"}`)
+	if _, err := r.Update(ctx, "bank", u); crCode(err) != ClientMgmtInvalidAdditionalConfig {
+		t.Errorf("Update(Ed25519 client to JWE) = %v, want %s", err, ClientMgmtInvalidAdditionalConfig)
+	}
+	u.AdditionalConfig = json.RawMessage(`{"userinfo_response_type":"JWE","userinfo_encryption_jwk":` + string(crRSAJWK(t, nil)) + `}`)
+	if _, err := r.Update(ctx, "bank", u); err != nil {
+		t.Errorf("Update(Ed25519 client to JWE with an encryption key) = %v, want nil", err)
 	}
 }
 
@@ -448,7 +535,7 @@ func TestClientRegistry(t *testing.T) {
 		t.Fatalf("GetClient(bank) = %v", err)
 	}
 	if stored.Version != 2 || stored.Status != ClientStatusInactive || stored.Name != u.ClientName ||
-		string(stored.AdditionalConfig) != `{"userinfo_response_type":"JWE"}` || got.Version != 2 ||
+		string(stored.AdditionalConfig) != `{"userinfo_response_type":"JSON"}` || got.Version != 2 ||
 		!slices.Equal(stored.RedirectURIs, u.RedirectURIs) || stored.RelyingPartyID != "rp-bank" {
 		t.Errorf("Update(bank) stored %+v", stored)
 	}

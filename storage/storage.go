@@ -34,6 +34,7 @@ type Durable interface {
 	Audit
 	Factors
 	Clients
+	Consents
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

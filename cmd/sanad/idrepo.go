@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 
@@ -105,48 +104,9 @@ func openNotifier(cfg config.Config) (notify.Notifier, error) {
 	return notify.NewRouter(email, phone), nil
 }
 
-// directory lets the authenticator find residents in the ID repository.
-type directory struct{ repo *idrepo.Repository }
-
-var (
-	_ authn.Directory       = directory{}
-	_ authn.LoginIDConsumer = directory{}
-)
-
-func (d directory) Lookup(ctx context.Context, loginID string) (authn.Person, error) {
-	p, err := d.repo.Lookup(ctx, loginID)
-	if err != nil {
-		return authn.Person{}, authnError(err)
-	}
-	return authn.Person{ID: p.ID, Status: p.Status, Identity: p.Identity}, nil
-}
-
-// ConsumeLoginID spends one use of a temporary VID once a sign-in with it
-// succeeded; other login IDs have nothing to spend.
-func (d directory) ConsumeLoginID(ctx context.Context, loginID string) error {
-	if _, err := d.repo.ResolveVID(ctx, idrepo.LookupActor, loginID); err != nil &&
-		!errors.Is(err, &idrepo.Error{Code: idrepo.CodeInvalidVID}) {
-		return authnError(err)
-	}
-	return nil
-}
-
-// authnError maps the repository's errors onto what the authenticator expects.
-func authnError(err error) error {
-	switch {
-	case errors.Is(err, &idrepo.Error{Code: idrepo.CodeNotFound}):
-		return fmt.Errorf("%w (%v)", storage.ErrNotFound, err)
-	case errors.Is(err, &idrepo.Error{Code: idrepo.CodeInvalidUIN}),
-		errors.Is(err, &idrepo.Error{Code: idrepo.CodeInvalidVID}),
-		errors.Is(err, &idrepo.Error{Code: idrepo.CodeInvalidLoginID}):
-		return authn.ErrInvalidIdentifier
-	}
-	return err
-}
-
 // openAuthn builds the authenticator the OIDC provider calls.
 func openAuthn(cfg config.Config, repo *idrepo.Repository, db *sqldb.DB, state storage.State, n notify.Notifier, ks keyring, log *slog.Logger) (*authn.Authenticator, error) {
-	return authn.New(authn.Config{Directory: directory{repo}, State: state, Factors: db, Notifier: n, MAC: ks.secrets,
+	return authn.New(authn.Config{Directory: idrepo.Directory{Repo: repo}, State: state, Factors: db, Notifier: n, MAC: ks.secrets,
 		Policy: authnPolicy(cfg.IDRepo.Authn), Logger: log})
 }
 

@@ -39,6 +39,7 @@ Usage:
   sanad keys list [flags]             list keys
   sanad keys rotate --purpose P       add new keys; old public keys stay published
   sanad residents import FILE         import residents (CSV or JSON lines)
+  sanad clients SUBCOMMAND            relying-party clients: add, list, show, disable, enable, delete
   sanad audit verify                  check the audit log's hash chain
   sanad bench idrepo [flags]          load-test the ID repository (writes synthetic residents)
   sanad version                       print the version
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		err = healthcheck(ctx, e, args[1:])
 	case "residents":
 		err = residentsCommand(ctx, e, args[1:])
+	case "clients":
+		err = clientsCommand(ctx, e, args[1:])
 	case "audit":
 		err = auditCommand(ctx, e, args[1:])
 	case "bench":

@@ -76,9 +76,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("http.trusted_proxies: %w", err)
 	}
 	components := cfg.ResolvedComponents()
-	if cfg.Runs("oidc") {
-		oidc.RegisterJWKS(eng, ks)
-	}
+	var bankURL string
 	admin := registerAdmin(eng, ks, sec.adminToken)
 
 	notifier, err := openNotifier(cfg)
@@ -99,7 +97,17 @@ func serve(ctx context.Context, e env, args []string) error {
 		repo.RegisterAdmin(admin)
 	}
 	if cfg.Runs("oidc") {
+		provider, err := openProvider(cfg, db, state, ks, auth, log)
+		if err != nil {
+			return err
+		}
+		provider.Register(eng)
 		oidc.NewClientRegistry(db, nil).RegisterClientAdmin(admin)
+		if cfg.Demo && !cfg.OIDC.DisableDemoBank {
+			if bankURL, err = startDemoBank(ctx, cfg, eng, db, log); err != nil {
+				return err
+			}
+		}
 	}
 	var demo []idrepo.DemoResident
 	if cfg.Demo {
@@ -130,7 +138,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	log.Info("sanad serving", "version", versionString(), "addr", ln.Addr().String(),
 		"public_url", cfg.PublicURL, "components", components,
 		"storage", cfg.Storage.Driver, "state", cfg.State.Driver, "demo", cfg.Demo)
-	printBanner(e, cfg, ln.Addr().String(), components, demo)
+	printBanner(e, cfg, ln.Addr().String(), components, demo, bankURL)
 	return web.Serve(ctx, ln, eng, web.ServerOptions{
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTP.ReadTimeout,
@@ -141,7 +149,7 @@ func serve(ctx context.Context, e env, args []string) error {
 }
 
 // printBanner tells the person at the terminal what to open.
-func printBanner(e env, cfg config.Config, addr string, components []string, demo []idrepo.DemoResident) {
+func printBanner(e env, cfg config.Config, addr string, components []string, demo []idrepo.DemoResident, bankURL string) {
 	base := strings.TrimRight(cfg.PublicURL, "/")
 	mode := ""
 	if cfg.Demo {
@@ -149,7 +157,11 @@ func printBanner(e env, cfg config.Config, addr string, components []string, dem
 	}
 	fmt.Fprintf(e.stdout, "\nSanad %s is running%s on %s, components: %s\n", versionString(), mode, addr, strings.Join(components, ", "))
 	if cfg.Runs("oidc") {
+		fmt.Fprintf(e.stdout, "  OpenID provider:          %s/.well-known/openid-configuration\n", base)
 		fmt.Fprintf(e.stdout, "  OIDC signing keys (JWKS): %s/.well-known/jwks.json\n", base)
+	}
+	if bankURL != "" {
+		fmt.Fprintf(e.stdout, "  Demo bank (log in here):  %s\n", bankURL)
 	}
 	fmt.Fprintf(e.stdout, "  Admin API:                %s/admin/v1/keys (Authorization: Bearer <admin token>)\n", base)
 	if cfg.Runs("idrepo") {

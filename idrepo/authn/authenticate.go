@@ -137,6 +137,15 @@ type Result struct {
 	Factors []string
 	// AuthTime is when the authentication succeeded.
 	AuthTime time.Time
+	// Identity is the person's identity data as the Directory returned it,
+	// for the claims the provider releases with the resident's consent. It
+	// is personal data: never log it.
+	Identity map[string]any
+}
+
+// LogValue logs r without the identity data.
+func (r Result) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("person", r.PersonID), slog.Any("amr", r.Factors))
 }
 
 // Authenticate verifies every challenge against the person the login ID
@@ -207,7 +216,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, req AuthRequest) (Resu
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{PersonID: pr.person.ID, Subject: sub, AuthTime: a.now()}
+	res := Result{PersonID: pr.person.ID, Subject: sub, AuthTime: a.now(), Identity: pr.person.Identity}
 	for _, c := range req.Challenges {
 		res.Factors = append(res.Factors, factorSpecs[c.Factor].amr)
 	}

@@ -50,6 +50,38 @@ type Config struct {
 	Admin   Admin   `yaml:"admin"`
 	IDRepo  IDRepo  `yaml:"idrepo"`
 	Notify  Notify  `yaml:"notify"`
+	OIDC    OIDC    `yaml:"oidc"`
+}
+
+// OIDC configures the OpenID provider. Zero values keep the defaults of
+// package oidc (eSignet's lifetimes, FAPI 2.0's 60-second codes).
+type OIDC struct {
+	// Profile is "" (eSignet's behaviour, PKCE required) or "fapi2" (PAR,
+	// PKCE, DPoP and private_key_jwt with aud = issuer for every client).
+	Profile string `yaml:"profile"`
+	// RequirePAR makes every client push its authorization requests.
+	RequirePAR bool `yaml:"require_par"`
+	// PKCEOptional lets clients registered without require_pkce skip PKCE.
+	PKCEOptional bool `yaml:"pkce_optional"`
+	// Languages are the login pages' languages, ISO 639-3, default first
+	// (eng, fra, ara).
+	Languages []string `yaml:"languages"`
+	// TransactionTTL is the time to sign in (5m); AuthenticatedTTL the time
+	// to consent (2m); CodeTTL (60s), PARTTL (60s), AccessTokenTTL (1h),
+	// IDTokenTTL (1h); NonceWindow (24h) refuses a reused nonce.
+	TransactionTTL   time.Duration `yaml:"transaction_ttl"`
+	AuthenticatedTTL time.Duration `yaml:"authenticated_ttl"`
+	CodeTTL          time.Duration `yaml:"code_ttl"`
+	PARTTL           time.Duration `yaml:"par_ttl"`
+	AccessTokenTTL   time.Duration `yaml:"access_token_ttl"`
+	IDTokenTTL       time.Duration `yaml:"id_token_ttl"`
+	NonceWindow      time.Duration `yaml:"nonce_window"`
+	// LoginRateLimit is the number of login requests per client IP and
+	// minute (600); -1 disables the limit (load tests only).
+	LoginRateLimit int `yaml:"login_rate_limit"`
+	// DisableDemoBank stops --demo from registering and serving the demo
+	// relying party at /demo/bank.
+	DisableDemoBank bool `yaml:"disable_demo_bank"`
 }
 
 // IDRepo configures the ID repository. Zero values keep MOSIP's defaults.
@@ -378,6 +410,30 @@ func (c *Config) validate(serving bool) error {
 	for name, p := range c.IDRepo.VIDPolicies {
 		if p.Validity < 0 || p.Uses < 0 || p.MaxActive < 0 {
 			bad("idrepo.vid_policies."+name, "validity, uses and max_active must not be negative")
+		}
+	}
+	o := c.OIDC
+	if o.Profile != "" && o.Profile != "fapi2" {
+		bad("oidc.profile", "must be empty or fapi2, got %q", o.Profile)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"transaction_ttl", o.TransactionTTL}, {"authenticated_ttl", o.AuthenticatedTTL}, {"code_ttl", o.CodeTTL},
+		{"par_ttl", o.PARTTL}, {"access_token_ttl", o.AccessTokenTTL}, {"id_token_ttl", o.IDTokenTTL}, {"nonce_window", o.NonceWindow}} {
+		if d.v < 0 {
+			bad("oidc."+d.name, "must not be negative")
+		}
+	}
+	if o.CodeTTL > 10*time.Minute {
+		bad("oidc.code_ttl", "must be at most 10m (RFC 6749 section 4.1.2)")
+	}
+	if o.LoginRateLimit < -1 {
+		bad("oidc.login_rate_limit", "must be -1 (off), 0 (default) or positive")
+	}
+	for _, l := range o.Languages {
+		if len(l) != 3 {
+			bad("oidc.languages", "%q is not an ISO 639-3 code", l)
 		}
 	}
 	a := c.IDRepo.Authn

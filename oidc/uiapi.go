@@ -1,0 +1,1099 @@
+package oidc
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sanad-id/sanad/idrepo/authn"
+)
+
+// eSignet's UI API: the JSON API MOSIP's React login UI (oidc-ui) calls, so
+// that an unmodified oidc-ui build runs against Sanad. Every route is served
+// at the root and under uiAPIPrefix, eSignet's context path in deployments,
+// which is oidc-ui's default base URL:
+//
+//	GET  /csrf/token                          the CSRF token (cookie XSRF-TOKEN and JSON)
+//	POST /authorization/v3/oauth-details      open a transaction (also v2 and the unversioned v1)
+//	POST /authorization/par-oauth-details     open a transaction for a pushed request
+//	POST /authorization/send-otp              bound; rate limited
+//	POST /authorization/v3/authenticate       bound; rate limited (also v2 and the unversioned v1)
+//	GET  /authorization/claim-details         bound
+//	POST /authorization/auth-code             bound
+//
+// Requests are eSignet's envelope {"requestTime", "request"}; requestTime
+// must be within uiRequestTimeLeeway of the clock. Answers are the envelope
+// {"responseTime", "response", "errors"}: errors come with HTTP 200,
+// response null and errors[0].errorCode, as oidc-ui expects. Only a failed
+// CSRF check (403) and the rate limit (429) answer otherwise.
+//
+// Every POST needs the header X-XSRF-TOKEN equal to the XSRF-TOKEN cookie
+// (double submit; eSignet's Spring Security CSRF filter). "Bound" calls
+// carry oauth-details-key (the transaction id) and oauth-details-hash, the
+// base64url SHA-256 of the oauth-details response as oidc-ui computes it:
+// over JSON.stringify of the parsed response object. The hash is
+// recomputed here from the transaction on every bound call (oauthDetailsHash),
+// so nothing is stored for it.
+//
+// eSignet has no endpoint for cancelling: oidc-ui itself sends the browser
+// to the client with error=access_denied or consent_rejected, and the
+// transaction expires. So does Sanad's UI API; LoginFlow.Abort serves the
+// login pages.
+
+// uiAPIPrefix is eSignet's context path.
+const uiAPIPrefix = "/v1/esignet"
+
+// CSRF token names, as Spring Security's CookieCsrfTokenRepository has them.
+const (
+	csrfCookieName    = "XSRF-TOKEN"
+	csrfHeaderName    = "X-XSRF-TOKEN"
+	csrfParameterName = "_csrf"
+	// csrfTokenBytes of randomness make a token: 43 base64url characters.
+	csrfTokenBytes = 32
+)
+
+// Transaction binding headers.
+const (
+	headerOAuthDetailsKey  = "oauth-details-key"
+	headerOAuthDetailsHash = "oauth-details-hash"
+)
+
+// uiRequestTimeLeeway is eSignet's mosip.esignet.reqtime.leeway-minutes.
+const uiRequestTimeLeeway = 2 * time.Minute
+
+// uiRequestTimeLayout is eSignet's request time format
+// (yyyy-MM-dd'T'HH:mm:ss.SSS'Z', exactly three fractional digits), which is
+// what JavaScript's Date.toISOString produces.
+const uiRequestTimeLayout = clientMgmtTimeLayout
+
+// uiMaxChallenges is the most challenges one authenticate may carry
+// (eSignet's AuthRequest: 1 to 5).
+const uiMaxChallenges = 5
+
+// eSignet error codes the UI API produces itself (eSignet's ErrorConstants);
+// the flow's own come from its errors.
+const (
+	uiCodeInvalidRequest         = "invalid_request"
+	uiCodeInvalidClientID        = "invalid_client_id"
+	uiCodeInvalidTransactionID   = "invalid_transaction_id"
+	uiCodeInvalidIdentifier      = "invalid_identifier"
+	uiCodeInvalidOTPChannel      = "invalid_otp_channel"
+	uiCodeInvalidNoOfChallenges  = "invalid_no_of_challenges"
+	uiCodeInvalidAuthFactorType  = "invalid_auth_factor_type"
+	uiCodeInvalidChallengeFormat = "invalid_challenge_format"
+	uiCodeInvalidChallenge       = "invalid_challenge"
+	uiCodeInvalidClaim           = "invalid_claim"
+	// uiCodeInvalidCSRFToken is Sanad's: eSignet answers a failed CSRF
+	// check with Spring's bare 403 page, which has no code.
+	uiCodeInvalidCSRFToken = "invalid_csrf_token"
+	// uiCodeBindingMismatch is what eSignet's HeaderValidationFilter answers
+	// when oauth-details-hash does not match the transaction.
+	uiCodeBindingMismatch = uiCodeInvalidRequest
+)
+
+// uiChallengeFormats is the format eSignet requires of each factor type
+// Sanad authenticates (mosip.esignet.auth-challenge.<type>.format); authn
+// accepts the same formats (a test keeps the two in step).
+var uiChallengeFormats = map[string]string{
+	authn.FactorOTP:      "alpha-numeric",
+	authn.FactorPIN:      "number",
+	authn.FactorPassword: "alpha-numeric",
+	authn.FactorKBI:      "base64url-encoded-json",
+}
+
+// oauth-details versions: v1 is eSignet's deprecated unversioned endpoint
+// (clientName a string, no PKCE), v2 adds PKCE, clientName by language and
+// credentialScopes, v3 adds idTokenHint.
+const (
+	oauthDetailsV1 = 1
+	oauthDetailsV2 = 2
+	oauthDetailsV3 = 3
+)
+
+// uiAPI serves eSignet's UI API over a LoginFlow.
+type uiAPI struct {
+	flow LoginFlow
+	opts frontEndOptions
+}
+
+// registerUIAPI mounts eSignet's UI API on r, at the root and under
+// uiAPIPrefix.
+func registerUIAPI(r gin.IRouter, flow LoginFlow, opts frontEndOptions) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	a := &uiAPI{flow: flow, opts: opts}
+	a.routes(r)
+	a.routes(r.Group(uiAPIPrefix))
+}
+
+func (a *uiAPI) routes(r gin.IRouter) {
+	post := func(path string, limited bool, h gin.HandlerFunc) {
+		hs := []gin.HandlerFunc{noStore, a.requireCSRF}
+		if limited && a.opts.RateLimit != nil {
+			hs = append(hs, a.opts.RateLimit)
+		}
+		r.POST(path, append(hs, h)...)
+	}
+	r.GET("/csrf/token", noStore, a.csrfToken)
+	// oauth-details opens transactions as /authorize does, and carries the
+	// same rate limit.
+	post("/authorization/oauth-details", true, a.oauthDetails(oauthDetailsV1))
+	post("/authorization/v2/oauth-details", true, a.oauthDetails(oauthDetailsV2))
+	post("/authorization/v3/oauth-details", true, a.oauthDetails(oauthDetailsV3))
+	post("/authorization/par-oauth-details", true, a.parOAuthDetails)
+	post("/authorization/send-otp", true, a.sendOTP)
+	post("/authorization/authenticate", true, a.authenticate(1))
+	post("/authorization/v2/authenticate", true, a.authenticate(2))
+	post("/authorization/v3/authenticate", true, a.authenticate(3))
+	post("/authorization/auth-code", false, a.authCode)
+	r.GET("/authorization/claim-details", noStore, a.claimDetails)
+}
+
+func noStore(c *gin.Context) { c.Header("Cache-Control", "no-store") }
+
+// ---- CSRF
+
+// csrfTokenResponse is Spring Security's CsrfToken as JSON.
+type csrfTokenResponse struct {
+	HeaderName    string `json:"headerName"`
+	ParameterName string `json:"parameterName"`
+	Token         string `json:"token"`
+}
+
+// csrfToken answers GET /csrf/token. As Spring's cookie repository does, it
+// keeps the browser's token if it has a well-formed one, so that tabs and
+// the token oidc-ui keeps in sessionStorage stay in step. The cookie is not
+// HttpOnly: oidc-ui up to 1.6 reads it (later versions read this answer);
+// HttpOnly would protect nothing, since this answer carries the token too.
+func (a *uiAPI) csrfToken(c *gin.Context) {
+	tok, err := c.Cookie(csrfCookieName)
+	if err != nil || !wellFormedCSRFToken(tok) {
+		b := make([]byte, csrfTokenBytes)
+		_, _ = rand.Read(b) // never fails (crypto/rand)
+		tok = base64.RawURLEncoding.EncodeToString(b)
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: csrfCookieName, Value: tok, Path: "/",
+		Secure: a.opts.SecureCookies, HttpOnly: false, SameSite: http.SameSiteStrictMode,
+	})
+	c.JSON(http.StatusOK, csrfTokenResponse{HeaderName: csrfHeaderName, ParameterName: csrfParameterName, Token: tok})
+}
+
+// requireCSRF passes a request whose X-XSRF-TOKEN header equals its
+// XSRF-TOKEN cookie (compared in constant time); others get 403.
+func (a *uiAPI) requireCSRF(c *gin.Context) {
+	cookie, err := c.Cookie(csrfCookieName)
+	header := c.GetHeader(csrfHeaderName)
+	if err == nil && wellFormedCSRFToken(cookie) &&
+		subtle.ConstantTimeCompare([]byte(cookie), []byte(header)) == 1 {
+		return
+	}
+	e := &UIError{Code: uiCodeInvalidCSRFToken, Description: "the CSRF token is missing or does not match"}
+	_ = c.Error(e)
+	c.AbortWithStatusJSON(http.StatusForbidden, a.envelope(nil, e.Code, e.Description))
+}
+
+func wellFormedCSRFToken(s string) bool {
+	if len(s) != base64.RawURLEncoding.EncodedLen(csrfTokenBytes) {
+		return false
+	}
+	for i := range len(s) {
+		ch := s[i]
+		if !(ch >= 'A' && ch <= 'Z' || ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ---- Envelope
+
+func (a *uiAPI) envelope(response any, code, message string) clientMgmtResponse {
+	env := clientMgmtResponse{ResponseTime: a.opts.Now().UTC().Format(clientMgmtTimeLayout), Response: response,
+		Errors: []clientMgmtErrorItem{}}
+	if code != "" {
+		env.Errors = append(env.Errors, clientMgmtErrorItem{ErrorCode: code, ErrorMessage: message})
+	}
+	return env
+}
+
+func (a *uiAPI) ok(c *gin.Context, response any) {
+	c.JSON(http.StatusOK, a.envelope(response, "", ""))
+}
+
+// fail answers err in the envelope with HTTP 200, as eSignet does. The code
+// is the flow's (uiErrorCode); the internal cause goes to the access log
+// through c.Error, never to the caller.
+func (a *uiAPI) fail(c *gin.Context, err error) {
+	code, msg := uiErrorCode(err)
+	_ = c.Error(err)
+	c.AbortWithStatusJSON(http.StatusOK, a.envelope(nil, code, msg))
+}
+
+// uiErrorCode maps an error to eSignet's errorCode and a safe message:
+// *UIError and *authn.Error by their code, *AuthorizeError and *Error by
+// their protocol code; anything else, and server errors, is unknown_error.
+func uiErrorCode(err error) (code, message string) {
+	var ue *UIError
+	var ae *authn.Error
+	var aze *AuthorizeError
+	var pe *Error
+	switch {
+	case errors.As(err, &ue) && ue.Code != "":
+		return ue.Code, ue.Description
+	case errors.As(err, &ae) && ae.Code != "":
+		return ae.Code, ae.Description
+	case errors.As(err, &aze) && aze.Err != nil && aze.Err.Code != "" && aze.Err.Code != CodeServerError:
+		return aze.Err.Code, aze.Err.Description
+	case errors.As(err, &pe) && pe.Code != "" && pe.Code != CodeServerError:
+		return pe.Code, pe.Description
+	}
+	return UIUnknownError, "an unknown error has occurred"
+}
+
+func uiInvalid(code, desc string) *UIError { return &UIError{Code: code, Description: desc} }
+
+// parseUIBody decodes eSignet's request envelope into *T, checks its
+// requestTime against the clock and validates the request. Unknown members
+// are ignored, as eSignet (Jackson) ignores them. On failure it has answered.
+func parseUIBody[T any, PT interface {
+	*T
+	Validate() error
+}](a *uiAPI, c *gin.Context) (*T, bool) {
+	q, err := decodeUIBody[T, PT](c.Request.Body, a.opts.Now())
+	if err != nil {
+		a.fail(c, err)
+		return nil, false
+	}
+	return q, true
+}
+
+// decodeUIBody is parseUIBody without gin: it returns the request or a
+// *UIError.
+func decodeUIBody[T any, PT interface {
+	*T
+	Validate() error
+}](body io.Reader, now time.Time) (*T, error) {
+	var q clientMgmtRequest[T] // eSignet's envelope, as client management has it
+	d := json.NewDecoder(body)
+	err := d.Decode(&q)
+	if err == nil {
+		if _, terr := d.Token(); terr != io.EOF {
+			err = errors.New("data after the JSON object")
+		}
+	}
+	if err != nil {
+		var mbe *http.MaxBytesError
+		desc := "the body is not the expected JSON object"
+		if errors.As(err, &mbe) {
+			desc = "the request body is too large"
+		}
+		return nil, &UIError{Code: uiCodeInvalidRequest, Description: desc, Cause: err}
+	}
+	t, err := time.Parse(uiRequestTimeLayout, q.RequestTime)
+	if err != nil {
+		return nil, uiInvalid(uiCodeInvalidRequest, "requestTime must be a UTC time like 2025-01-02T15:04:05.000Z")
+	}
+	if d := t.Sub(now); d <= -uiRequestTimeLeeway || d >= uiRequestTimeLeeway {
+		return nil, uiInvalid(uiCodeInvalidRequest, "requestTime is too far from the server's time")
+	}
+	if q.Request == nil {
+		return nil, uiInvalid(uiCodeInvalidRequest, "request is required")
+	}
+	if err := PT(q.Request).Validate(); err != nil {
+		return nil, err
+	}
+	return q.Request, nil
+}
+
+// ---- Transaction binding
+
+// bind checks a bound call's headers: oauth-details-key names an open
+// transaction and oauth-details-hash is the hash of its oauth-details
+// response. On failure it has answered.
+func (a *uiAPI) bind(c *gin.Context) (*TxView, bool) {
+	key := c.GetHeader(headerOAuthDetailsKey)
+	if key == "" {
+		a.fail(c, uiInvalid(UIInvalidTransaction, "the sign-in is unknown or has expired"))
+		return nil, false
+	}
+	tx, err := a.flow.Transaction(c.Request.Context(), key)
+	if err != nil {
+		a.fail(c, err)
+		return nil, false
+	}
+	if tx.TransactionID != key {
+		a.fail(c, &UIError{Code: UIInvalidTransaction, Description: "the sign-in is unknown or has expired",
+			Cause: errors.New("flow returned another transaction")})
+		return nil, false
+	}
+	if ok, err := a.hashMatches(tx, c.GetHeader(headerOAuthDetailsHash)); err != nil {
+		a.fail(c, err)
+		return nil, false
+	} else if !ok {
+		a.fail(c, uiInvalid(uiCodeBindingMismatch, "the request does not match the sign-in"))
+		return nil, false
+	}
+	return tx, true
+}
+
+// sameTransaction checks that the body's transactionId is the bound one.
+// eSignet does not compare them; Sanad does, so that a call bound to one
+// transaction cannot act on another.
+func (a *uiAPI) sameTransaction(c *gin.Context, tx *TxView, bodyTxID string) bool {
+	if bodyTxID != tx.TransactionID {
+		a.fail(c, uiInvalid(UIInvalidTransaction, "oauth-details-key does not name the request's transaction"))
+		return false
+	}
+	return true
+}
+
+// hashMatches compares got with the hash of the transaction's oauth-details
+// response, in the current shape and in v1's (a UI on the deprecated
+// endpoint hashes that), in constant time.
+func (a *uiAPI) hashMatches(tx *TxView, got string) (bool, error) {
+	match := false
+	for _, v := range []int{oauthDetailsV3, oauthDetailsV1} {
+		want, err := a.oauthDetailsHash(tx, v)
+		if err != nil {
+			return false, err
+		}
+		if subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1 {
+			match = true
+		}
+	}
+	return match, nil
+}
+
+// oauthDetailsHash is oidc-ui's oauth-details-hash of a transaction:
+// base64url(SHA-256(JSON.stringify(response))).
+func (a *uiAPI) oauthDetailsHash(tx *TxView, version int) (string, error) {
+	b, err := a.oauthDetailsJSON(tx, version)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
+}
+
+// ---- oauth-details
+
+// uiOAuthDetailsRequest is eSignet's OAuthDetailRequestV3 (v2 lacks
+// idTokenHint, v1 the PKCE members too; what a version lacks is ignored).
+type uiOAuthDetailsRequest struct {
+	ClientID            string `json:"clientId"`
+	Scope               string `json:"scope"`
+	ResponseType        string `json:"responseType"`
+	RedirectURI         string `json:"redirectUri"`
+	Display             string `json:"display"`
+	Prompt              string `json:"prompt"`
+	Nonce               string `json:"nonce"`
+	State               string `json:"state"`
+	ACRValues           string `json:"acrValues"`
+	ClaimsLocales       string `json:"claimsLocales"`
+	UILocales           string `json:"uiLocales"`
+	CodeChallenge       string `json:"codeChallenge"`
+	CodeChallengeMethod string `json:"codeChallengeMethod"`
+	IDTokenHint         string `json:"idTokenHint"`
+	DPoPJKT             string `json:"dpopJkt"`
+	// MaxAge is a number in eSignet; oidc-ui sends the query parameter's
+	// string, which Jackson converts. Both are accepted.
+	MaxAge json.RawMessage `json:"maxAge"`
+	// Claims is the claims request as a JSON object (eSignet's ClaimsV2).
+	Claims json.RawMessage `json:"claims"`
+}
+
+// Validate checks what eSignet's DTO checks and the UI API must: a client
+// id, parameter sizes, maxAge an integer, claims an object. The rest is the
+// flow's to check, as for /authorize.
+func (r *uiOAuthDetailsRequest) Validate() error {
+	if strings.TrimSpace(r.ClientID) == "" {
+		return uiInvalid(uiCodeInvalidClientID, "clientId is required")
+	}
+	for _, s := range []string{r.ClientID, r.Scope, r.ResponseType, r.RedirectURI, r.Display, r.Prompt, r.Nonce,
+		r.State, r.ACRValues, r.ClaimsLocales, r.UILocales, r.CodeChallenge, r.CodeChallengeMethod, r.IDTokenHint,
+		r.DPoPJKT} {
+		if len(s) > maxParamLength {
+			return uiInvalid(uiCodeInvalidRequest, "a parameter is too long")
+		}
+	}
+	if _, err := r.maxAge(); err != nil {
+		return err
+	}
+	if _, err := r.claims(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// maxAge returns maxAge as AuthorizationRequest has it: decimal digits, or
+// "" when absent.
+func (r *uiOAuthDetailsRequest) maxAge() (string, error) {
+	if isJSONNull(r.MaxAge) {
+		return "", nil
+	}
+	bad := uiInvalid(uiCodeInvalidRequest, "maxAge must be an integer")
+	var s string
+	if err := json.Unmarshal(r.MaxAge, &s); err == nil {
+		// The string form is checked by the flow, as /authorize's max_age.
+		if len(s) > maxParamLength {
+			return "", bad
+		}
+		return s, nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(r.MaxAge, &n); err != nil {
+		return "", bad
+	}
+	if _, err := strconv.ParseInt(n.String(), 10, 64); err != nil {
+		return "", bad
+	}
+	return n.String(), nil
+}
+
+// claims returns the claims object as the JSON text AuthorizationRequest
+// expects ("" when absent).
+func (r *uiOAuthDetailsRequest) claims() (string, error) {
+	if isJSONNull(r.Claims) {
+		return "", nil
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, r.Claims); err != nil || b.Len() == 0 || b.Bytes()[0] != '{' {
+		return "", uiInvalid(uiCodeInvalidClaim, "claims must be a JSON object")
+	}
+	if b.Len() > maxParamLength {
+		return "", uiInvalid(uiCodeInvalidRequest, "claims is too long")
+	}
+	return b.String(), nil
+}
+
+// authorizationRequest converts a validated request of an oauth-details
+// version; members the version does not have are dropped, as eSignet
+// ignores them.
+func (r *uiOAuthDetailsRequest) authorizationRequest(version int) AuthorizationRequest {
+	maxAge, _ := r.maxAge()
+	claims, _ := r.claims()
+	req := AuthorizationRequest{
+		ClientID: r.ClientID, ResponseType: r.ResponseType, RedirectURI: r.RedirectURI, Scope: r.Scope,
+		State: r.State, Nonce: r.Nonce, Display: r.Display, Prompt: r.Prompt, MaxAge: maxAge,
+		UILocales: r.UILocales, ClaimsLocales: r.ClaimsLocales, ACRValues: r.ACRValues, Claims: claims,
+		IDTokenHint: r.IDTokenHint, CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod,
+		DPoPJKT: r.DPoPJKT,
+	}
+	if version < oauthDetailsV3 {
+		req.IDTokenHint = ""
+	}
+	if version < oauthDetailsV2 {
+		req.CodeChallenge, req.CodeChallengeMethod = "", ""
+	}
+	return req
+}
+
+// uiPAROAuthDetailsRequest is eSignet's PushedOAuthDetailRequest.
+type uiPAROAuthDetailsRequest struct {
+	ClientID   string `json:"clientId"`
+	RequestURI string `json:"requestUri"`
+}
+
+// Validate checks for a client id and a request_uri from PAR.
+func (r *uiPAROAuthDetailsRequest) Validate() error {
+	if strings.TrimSpace(r.ClientID) == "" {
+		return uiInvalid(uiCodeInvalidClientID, "clientId is required")
+	}
+	if len(r.ClientID) > maxParamLength || len(r.RequestURI) > maxParamLength ||
+		!strings.HasPrefix(r.RequestURI, requestURIPrefix) {
+		return uiInvalid(uiCodeInvalidRequest, "requestUri must be a request_uri from the PAR endpoint")
+	}
+	return nil
+}
+
+// oauthDetailsBase is eSignet's OAuthDetailResponse, the members every
+// version has, in eSignet's order.
+type oauthDetailsBase struct {
+	TransactionID   string         `json:"transactionId"`
+	LogoURL         *string        `json:"logoUrl"`
+	AuthFactors     [][]AuthFactor `json:"authFactors"`
+	AuthorizeScopes []string       `json:"authorizeScopes"`
+	EssentialClaims []string       `json:"essentialClaims"`
+	VoluntaryClaims []string       `json:"voluntaryClaims"`
+	Configs         map[string]any `json:"configs"`
+	RedirectURI     string         `json:"redirectUri"`
+}
+
+// oauthDetailsResponseV1 is eSignet's OAuthDetailResponseV1.
+type oauthDetailsResponseV1 struct {
+	oauthDetailsBase
+	ClientName *string `json:"clientName"`
+}
+
+// oauthDetailsResponse is eSignet's OAuthDetailResponseV2 (v2, v3 and PAR).
+type oauthDetailsResponse struct {
+	oauthDetailsBase
+	ClientName       map[string]string `json:"clientName"`
+	CredentialScopes []string          `json:"credentialScopes"`
+}
+
+// oauthDetailsJSON is the oauth-details response of a transaction, encoded
+// as JSON.stringify would re-encode it after parsing (jsJSON), so that the
+// bytes sent are the bytes oidc-ui hashes. It depends only on the
+// transaction's view and the options, so a bound call can recompute it.
+func (a *uiAPI) oauthDetailsJSON(tx *TxView, version int) ([]byte, error) {
+	base := oauthDetailsBase{
+		TransactionID:   tx.TransactionID,
+		LogoURL:         nullable(tx.LogoURL),
+		AuthFactors:     orEmpty(tx.AuthFactors),
+		AuthorizeScopes: orEmpty(tx.AuthorizeScopes),
+		EssentialClaims: orEmpty(tx.EssentialClaims),
+		VoluntaryClaims: orEmpty(tx.VoluntaryClaims),
+		Configs:         a.configs(tx),
+		RedirectURI:     tx.RedirectURI,
+	}
+	var v any
+	if version == oauthDetailsV1 {
+		v = oauthDetailsResponseV1{oauthDetailsBase: base, ClientName: nullable(tx.ClientName["@none"])}
+	} else {
+		names := tx.ClientName
+		if names == nil {
+			names = map[string]string{}
+		}
+		v = oauthDetailsResponse{oauthDetailsBase: base, ClientName: names, CredentialScopes: orEmpty(tx.CredentialScopes)}
+	}
+	b, err := jsJSON(v)
+	if err != nil {
+		return nil, &UIError{Code: UIUnknownError, Description: "internal error", Cause: err}
+	}
+	return b, nil
+}
+
+// configs are eSignet's UI configs: the flow's, with the issuer (oidc-ui
+// adds it to the redirect as iss, RFC 9207), the OTP settings when the flow
+// has not set them, and the client's purpose where oidc-ui looks for it
+// (clientAdditionalConfig.purpose).
+func (a *uiAPI) configs(tx *TxView) map[string]any {
+	m := make(map[string]any, len(tx.Configs)+4)
+	if a.opts.Issuer != "" {
+		m["issuer"] = a.opts.Issuer
+	}
+	if a.opts.OTPLength > 0 {
+		m["otp.length"] = a.opts.OTPLength
+	}
+	if a.opts.ResendDelay > 0 {
+		m["resend.otp.delay.secs"] = int(a.opts.ResendDelay / time.Second)
+	}
+	maps.Copy(m, tx.Configs)
+	if _, ok := m["clientAdditionalConfig"]; !ok && tx.Purpose != nil {
+		m["clientAdditionalConfig"] = map[string]any{"purpose": tx.Purpose}
+	}
+	return m
+}
+
+func (a *uiAPI) oauthDetails(version int) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		req, ok := parseUIBody[uiOAuthDetailsRequest](a, c)
+		if !ok {
+			return
+		}
+		tx, err := a.flow.StartTransaction(c.Request.Context(), req.authorizationRequest(version))
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		a.answerOAuthDetails(c, tx, version)
+	}
+}
+
+func (a *uiAPI) parOAuthDetails(c *gin.Context) {
+	req, ok := parseUIBody[uiPAROAuthDetailsRequest](a, c)
+	if !ok {
+		return
+	}
+	tx, err := a.flow.StartPARTransaction(c.Request.Context(), req.ClientID, req.RequestURI)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.answerOAuthDetails(c, tx, oauthDetailsV3)
+}
+
+func (a *uiAPI) answerOAuthDetails(c *gin.Context, tx *TxView, version int) {
+	b, err := a.oauthDetailsJSON(tx, version)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.ok(c, json.RawMessage(b))
+}
+
+// ---- send-otp
+
+// uiSendOTPRequest is eSignet's OtpRequest. captchaToken is accepted and
+// ignored: Sanad has no captcha; send-otp is rate limited and authn limits
+// sends per transaction and per resident.
+type uiSendOTPRequest struct {
+	TransactionID string   `json:"transactionId"`
+	IndividualID  string   `json:"individualId"`
+	OTPChannels   []string `json:"otpChannels"`
+	CaptchaToken  string   `json:"captchaToken"`
+}
+
+// Validate checks what eSignet's OtpRequest checks: a transaction, an
+// individual and at least one channel; authn checks the channels' names.
+func (r *uiSendOTPRequest) Validate() error {
+	if strings.TrimSpace(r.TransactionID) == "" {
+		return uiInvalid(uiCodeInvalidTransactionID, "transactionId is required")
+	}
+	if strings.TrimSpace(r.IndividualID) == "" {
+		return uiInvalid(uiCodeInvalidIdentifier, "individualId is required")
+	}
+	if len(r.OTPChannels) == 0 || slices.Contains(r.OTPChannels, "") {
+		return uiInvalid(uiCodeInvalidOTPChannel, "otpChannels is required")
+	}
+	return nil
+}
+
+// String describes r without the individual's id.
+func (r *uiSendOTPRequest) String() string {
+	return fmt.Sprintf("uiSendOTPRequest{TransactionID: %s, IndividualID: [redacted], OTPChannels: %v}", r.TransactionID, r.OTPChannels)
+}
+
+// GoString redacts r in %#v like String.
+func (r *uiSendOTPRequest) GoString() string { return r.String() }
+
+// LogValue logs r without the individual's id.
+func (r *uiSendOTPRequest) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("channels", r.OTPChannels))
+}
+
+// uiSendOTPResponse is eSignet's OtpResponse.
+type uiSendOTPResponse struct {
+	TransactionID string  `json:"transactionId"`
+	MaskedEmail   *string `json:"maskedEmail"`
+	MaskedMobile  *string `json:"maskedMobile"`
+}
+
+func (a *uiAPI) sendOTP(c *gin.Context) {
+	tx, ok := a.bind(c)
+	if !ok {
+		return
+	}
+	req, ok := parseUIBody[uiSendOTPRequest](a, c)
+	if !ok || !a.sameTransaction(c, tx, req.TransactionID) {
+		return
+	}
+	res, err := a.flow.SendOTP(c.Request.Context(), tx.TransactionID, req.IndividualID, req.OTPChannels)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.ok(c, uiSendOTPResponse{TransactionID: tx.TransactionID, MaskedEmail: nullable(res.MaskedEmail),
+		MaskedMobile: nullable(res.MaskedPhone)})
+}
+
+// ---- authenticate
+
+// uiAuthenticateRequest is eSignet's AuthRequestV2 (v3) and AuthRequest (v1,
+// v2). captchaToken is accepted and ignored, as in send-otp.
+type uiAuthenticateRequest struct {
+	TransactionID string            `json:"transactionId"`
+	IndividualID  string            `json:"individualId"`
+	ChallengeList []uiAuthChallenge `json:"challengeList"`
+	CaptchaToken  string            `json:"captchaToken"`
+}
+
+// uiAuthChallenge is eSignet's AuthChallenge.
+type uiAuthChallenge struct {
+	AuthFactorType string `json:"authFactorType"`
+	Challenge      string `json:"challenge"`
+	Format         string `json:"format"`
+}
+
+// Validate checks what eSignet's AuthRequest and AuthChallengeFactorFormat
+// check: a transaction, an individual, 1 to 5 challenges, each of a factor
+// type Sanad supports (upper case), in that type's format, not empty. authn
+// checks the rest (a whole factor list, lengths, content).
+func (r *uiAuthenticateRequest) Validate() error {
+	if strings.TrimSpace(r.TransactionID) == "" {
+		return uiInvalid(uiCodeInvalidTransactionID, "transactionId is required")
+	}
+	if strings.TrimSpace(r.IndividualID) == "" {
+		return uiInvalid(uiCodeInvalidIdentifier, "individualId is required")
+	}
+	if len(r.ChallengeList) < 1 || len(r.ChallengeList) > uiMaxChallenges {
+		return uiInvalid(uiCodeInvalidNoOfChallenges, "challengeList must have 1 to 5 challenges")
+	}
+	for _, ch := range r.ChallengeList {
+		format, ok := uiChallengeFormats[ch.AuthFactorType]
+		if !ok {
+			return uiInvalid(uiCodeInvalidAuthFactorType, "unsupported authFactorType")
+		}
+		if ch.Format != format {
+			return uiInvalid(uiCodeInvalidChallengeFormat, "the challenge's format does not match its authFactorType")
+		}
+		if strings.TrimSpace(ch.Challenge) == "" || len(ch.Challenge) > maxParamLength {
+			return uiInvalid(uiCodeInvalidChallenge, "invalid challenge")
+		}
+	}
+	return nil
+}
+
+// String describes r without the individual's id or the challenges' values.
+func (r *uiAuthenticateRequest) String() string {
+	return fmt.Sprintf("uiAuthenticateRequest{TransactionID: %s, IndividualID: [redacted], Factors: %v}", r.TransactionID, r.factors())
+}
+
+// GoString redacts r in %#v like String.
+func (r *uiAuthenticateRequest) GoString() string { return r.String() }
+
+// LogValue logs r without the individual's id or the challenges' values.
+func (r *uiAuthenticateRequest) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("factors", r.factors()))
+}
+
+func (r *uiAuthenticateRequest) factors() []string {
+	out := make([]string, len(r.ChallengeList))
+	for i, ch := range r.ChallengeList {
+		out[i] = ch.AuthFactorType
+	}
+	return out
+}
+
+// String describes ch without its value.
+func (ch uiAuthChallenge) String() string {
+	return fmt.Sprintf("uiAuthChallenge{AuthFactorType: %s, Challenge: [redacted], Format: %s}", ch.AuthFactorType, ch.Format)
+}
+
+// GoString redacts ch in %#v like String.
+func (ch uiAuthChallenge) GoString() string { return ch.String() }
+
+func (r *uiAuthenticateRequest) challenges() []authn.Challenge {
+	out := make([]authn.Challenge, len(r.ChallengeList))
+	for i, ch := range r.ChallengeList {
+		out[i] = authn.Challenge{Factor: ch.AuthFactorType, Value: ch.Challenge, Format: ch.Format}
+	}
+	return out
+}
+
+// uiAuthResponse is eSignet's AuthResponseV2 (v2, v3); v1's AuthResponse
+// has no consentAction.
+type uiAuthResponse struct {
+	TransactionID string `json:"transactionId"`
+	ConsentAction string `json:"consentAction,omitempty"`
+}
+
+func (a *uiAPI) authenticate(version int) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		tx, ok := a.bind(c)
+		if !ok {
+			return
+		}
+		req, ok := parseUIBody[uiAuthenticateRequest](a, c)
+		if !ok || !a.sameTransaction(c, tx, req.TransactionID) {
+			return
+		}
+		action, err := a.flow.Authenticate(c.Request.Context(), tx.TransactionID, req.IndividualID, req.challenges())
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		res := uiAuthResponse{TransactionID: tx.TransactionID, ConsentAction: action}
+		if version == 1 {
+			res.ConsentAction = ""
+		}
+		a.ok(c, res)
+	}
+}
+
+// ---- claim-details
+
+// uiClaimDetailsResponse is eSignet's ClaimDetailResponse.
+type uiClaimDetailsResponse struct {
+	TransactionID         string        `json:"transactionId"`
+	ConsentAction         string        `json:"consentAction"`
+	ProfileUpdateRequired bool          `json:"profileUpdateRequired"`
+	ClaimStatus           []ClaimStatus `json:"claimStatus"`
+}
+
+func (a *uiAPI) claimDetails(c *gin.Context) {
+	tx, ok := a.bind(c)
+	if !ok {
+		return
+	}
+	d, err := a.flow.ClaimDetails(c.Request.Context(), tx.TransactionID)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.ok(c, uiClaimDetailsResponse{TransactionID: tx.TransactionID, ConsentAction: d.ConsentAction,
+		ProfileUpdateRequired: d.ProfileUpdateRequired, ClaimStatus: orEmpty(d.ClaimStatus)})
+}
+
+// ---- auth-code
+
+// uiAuthCodeRequest is eSignet's AuthCodeRequest.
+type uiAuthCodeRequest struct {
+	TransactionID            string   `json:"transactionId"`
+	AcceptedClaims           []string `json:"acceptedClaims"`
+	PermittedAuthorizeScopes []string `json:"permittedAuthorizeScopes"`
+}
+
+// Validate checks what eSignet's AuthCodeRequest checks: a transaction and
+// no blank claim or scope; the flow checks them against the request.
+func (r *uiAuthCodeRequest) Validate() error {
+	if strings.TrimSpace(r.TransactionID) == "" {
+		return uiInvalid(uiCodeInvalidTransactionID, "transactionId is required")
+	}
+	if slices.ContainsFunc(r.AcceptedClaims, isBlank) {
+		return uiInvalid(UIInvalidAcceptedClaim, "a claim is blank")
+	}
+	if slices.ContainsFunc(r.PermittedAuthorizeScopes, isBlank) {
+		return uiInvalid(UIInvalidPermitted, "a scope is blank")
+	}
+	return nil
+}
+
+func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
+
+// uiAuthCodeResponse is eSignet's AuthCodeResponse. oidc-ui redirects to
+// redirectUri with code, state and iss (configs.issuer).
+type uiAuthCodeResponse struct {
+	Nonce       *string `json:"nonce"`
+	State       *string `json:"state"`
+	Code        string  `json:"code"`
+	RedirectURI string  `json:"redirectUri"`
+}
+
+func (a *uiAPI) authCode(c *gin.Context) {
+	tx, ok := a.bind(c)
+	if !ok {
+		return
+	}
+	req, ok := parseUIBody[uiAuthCodeRequest](a, c)
+	if !ok || !a.sameTransaction(c, tx, req.TransactionID) {
+		return
+	}
+	res, err := a.flow.AuthCode(c.Request.Context(), tx.TransactionID, req.AcceptedClaims, req.PermittedAuthorizeScopes)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.ok(c, uiAuthCodeResponse{Nonce: nullable(res.Nonce), State: nullable(res.State), Code: res.Code,
+		RedirectURI: res.RedirectURI})
+}
+
+// ---- helpers
+
+// nullable is s, or nil (JSON null, as Jackson writes an unset member) when
+// s is empty.
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// orEmpty is s, or an empty slice (JSON []) when s is nil.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// jsJSON encodes v as JSON, then re-encodes it as JavaScript's
+// JSON.stringify(JSON.parse(text)) would: no spaces; in each object the
+// array-index keys ("0", "1", ...) first in numeric order, then the others
+// in order; numbers as JavaScript prints doubles; strings escaping only '"',
+// '\' and control characters (lower-case \u00xx), everything else raw
+// UTF-8. oidc-ui hashes exactly that text.
+func jsJSON(v any) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	out, err := appendJSValue(nil, d)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func appendJSValue(out []byte, d *json.Decoder) ([]byte, error) {
+	t, err := d.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := t.(type) {
+	case json.Delim:
+		if t == '[' {
+			out = append(out, '[')
+			for i := 0; d.More(); i++ {
+				if i > 0 {
+					out = append(out, ',')
+				}
+				if out, err = appendJSValue(out, d); err != nil {
+					return nil, err
+				}
+			}
+			if _, err := d.Token(); err != nil {
+				return nil, err
+			}
+			return append(out, ']'), nil
+		}
+		return appendJSObject(out, d)
+	case string:
+		return appendJSString(out, t), nil
+	case json.Number:
+		return appendJSNumber(out, t)
+	case bool:
+		return strconv.AppendBool(out, t), nil
+	case nil:
+		return append(out, "null"...), nil
+	}
+	return nil, fmt.Errorf("oidc: unexpected JSON token %v", t)
+}
+
+func appendJSObject(out []byte, d *json.Decoder) ([]byte, error) {
+	type member struct {
+		key   string
+		value []byte
+	}
+	var members []member
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return nil, err
+		}
+		k, _ := t.(string)
+		v, err := appendJSValue(nil, d)
+		if err != nil {
+			return nil, err
+		}
+		// JSON.parse keeps the last value of a repeated key, at the place
+		// of the first.
+		if i := slices.IndexFunc(members, func(m member) bool { return m.key == k }); i >= 0 {
+			members[i].value = v
+		} else {
+			members = append(members, member{k, v})
+		}
+	}
+	if _, err := d.Token(); err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(members, func(x, y member) int {
+		xi, xok := jsArrayIndex(x.key)
+		yi, yok := jsArrayIndex(y.key)
+		switch {
+		case false && xok && yok:
+			return cmp.Compare(xi, yi)
+		case xok:
+			return -1
+		case yok:
+			return 1
+		}
+		return 0
+	})
+	out = append(out, '{')
+	for i, m := range members {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendJSString(out, m.key)
+		out = append(out, ':')
+		out = append(out, m.value...)
+	}
+	return append(out, '}'), nil
+}
+
+// jsArrayIndex reports whether JavaScript treats k as an array index: the
+// canonical decimal form of an integer from 0 to 2^32-2.
+func jsArrayIndex(k string) (int64, bool) {
+	if k == "" || len(k) > 10 || (len(k) > 1 && k[0] == '0') {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(k, 10, 32)
+	if err != nil || n == math.MaxUint32 || strconv.FormatUint(n, 10) != k {
+		return 0, false
+	}
+	return int64(n), true
+}
+
+// appendJSString quotes s as JSON.stringify does (QuoteJSONString).
+func appendJSString(out []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	out = append(out, '"')
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '"':
+			out = append(out, '\\', '"')
+		case r == '\\':
+			out = append(out, '\\', '\\')
+		case r == '\b':
+			out = append(out, '\\', 'b')
+		case r == '\f':
+			out = append(out, '\\', 'f')
+		case r == '\n':
+			out = append(out, '\\', 'n')
+		case r == '\r':
+			out = append(out, '\\', 'r')
+		case r == '\t':
+			out = append(out, '\\', 't')
+		case r < 0x20:
+			out = append(out, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
+		case r == utf8.RuneError && size == 1:
+			// Not produced by encoding/json, which replaces invalid UTF-8.
+			out = append(out, "\uFFFD"...)
+		default:
+			out = append(out, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(out, '"')
+}
+
+// appendJSNumber writes n as JavaScript's Number::toString writes the
+// double JSON.parse makes of it.
+func appendJSNumber(out []byte, n json.Number) ([]byte, error) {
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return nil, err
+	}
+	switch {
+	case math.IsInf(f, 0) || math.IsNaN(f):
+		return append(out, "null"...), nil
+	case f == 0:
+		return append(out, '0'), nil
+	}
+	abs := math.Abs(f)
+	if abs < 1e-6 || abs >= 1e21 {
+		out = strconv.AppendFloat(out, f, 'e', -1, 64)
+		// Go writes e-07 and e+07; JavaScript e-7 and e+7.
+		if n := len(out); n >= 4 && out[n-4] == 'e' && (out[n-3] == '-' || out[n-3] == '+') && out[n-2] == '0' {
+			out[n-2] = out[n-1]
+			out = out[:n-1]
+		}
+		return out, nil
+	}
+	return strconv.AppendFloat(out, f, 'f', -1, 64), nil
+}
