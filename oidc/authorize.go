@@ -91,38 +91,6 @@ func ParseAuthorizationRequest(v url.Values) (AuthorizationRequest, error) {
 	}, nil
 }
 
-// values returns the request as form values (non-empty parameters only).
-func (r AuthorizationRequest) values() url.Values {
-	v := url.Values{}
-	set := func(k, s string) {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	set("client_id", r.ClientID)
-	set("response_type", r.ResponseType)
-	set("response_mode", r.ResponseMode)
-	set("redirect_uri", r.RedirectURI)
-	set("scope", r.Scope)
-	set("state", r.State)
-	set("nonce", r.Nonce)
-	set("display", r.Display)
-	set("prompt", r.Prompt)
-	set("max_age", r.MaxAge)
-	set("ui_locales", r.UILocales)
-	set("claims_locales", r.ClaimsLocales)
-	set("acr_values", r.ACRValues)
-	set("claims", r.Claims)
-	set("id_token_hint", r.IDTokenHint)
-	set("code_challenge", r.CodeChallenge)
-	set("code_challenge_method", r.CodeChallengeMethod)
-	set("dpop_jkt", r.DPoPJKT)
-	set("authorization_details", r.AuthorizationDetails)
-	set("request_uri", r.RequestURI)
-	set("request", r.Request)
-	return v
-}
-
 // handleAuthorize serves /authorize (GET, or POST with a form): it opens a
 // transaction and sends the browser to the login pages, or answers with an
 // error, redirected to the client only once the client and redirect URI
@@ -162,7 +130,17 @@ func (p *Provider) handleAuthorize(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.Redirect(http.StatusSeeOther, LoginPagePath(tx.TransactionID, tx.UILocales))
+	c.Redirect(http.StatusSeeOther, issuerPath(p.issuer)+LoginPagePath(tx.TransactionID, tx.UILocales))
+}
+
+// issuerPath is the path of the issuer URL ("" at the root), which the
+// provider's own links start with.
+func issuerPath(issuer string) string {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimRight(u.Path, "/")
 }
 
 // LoginPagePath is the path of the login page of a transaction.

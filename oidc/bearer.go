@@ -231,7 +231,7 @@ func (p *Provider) verifyAccessJWT(ctx context.Context, token, wantAudience stri
 }
 
 // checkWithdrawn fails with invalid_token if the resident withdrew the
-// client's consent at or after the second the token was issued.
+// client's consent at or after the microsecond the token was issued.
 func (p *Provider) checkWithdrawn(ctx context.Context, rec *tokenRecord) error {
 	raw, err := p.cfg.State.Get(ctx, withdrawnKey(rec.ClientID, rec.PersonID))
 	if errors.Is(err, storage.ErrNotFound) {
@@ -244,7 +244,14 @@ func (p *Provider) checkWithdrawn(ctx context.Context, rec *tokenRecord) error {
 	if err != nil {
 		return ErrServerError(fmt.Errorf("oidc: consent withdrawal record: %w", err))
 	}
-	if at >= rec.IssuedAt {
+	issued := rec.IssuedAtMicro
+	if issued == 0 { // a record written before microseconds were kept
+		issued = rec.IssuedAt * 1e6
+	}
+	if at < 1e12 { // a withdrawal recorded in seconds
+		at *= 1e6
+	}
+	if at >= issued {
 		return ErrInvalidToken("consent withdrawn", nil)
 	}
 	return nil
@@ -275,6 +282,7 @@ func (p *Provider) checkAccessToken(c *gin.Context, wantAudience string) (*token
 		return nil, accessClaims{}, ErrInvalidRequest("the access token must be sent in the Authorization header", nil)
 	}
 	if hasFormBody(r) {
+		r.Body = http.MaxBytesReader(c.Writer, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
 			return nil, accessClaims{}, ErrInvalidRequest("the request body is not a valid form", err)
 		}

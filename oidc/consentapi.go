@@ -121,7 +121,7 @@ func (p *Provider) handleWithdrawConsent(c *gin.Context) {
 	// The withdrawal is recorded before the consent is deleted: if the
 	// deletion fails the resident retries, and no token outlives a
 	// consent that is gone.
-	err = p.cfg.State.Put(ctx, withdrawnKey(clientID, rec.PersonID), []byte(strconv.FormatInt(now.Unix(), 10)), p.cfg.AccessTokenTTL)
+	err = p.cfg.State.Put(ctx, withdrawnKey(clientID, rec.PersonID), []byte(strconv.FormatInt(now.UnixMicro(), 10)), p.cfg.AccessTokenTTL)
 	if err != nil {
 		p.renderResourceError(c, ErrServerError(fmt.Errorf("oidc: record consent withdrawal: %w", err)), "")
 		return

@@ -26,7 +26,7 @@ import (
 //	oidc:code:<sha256(code)>         codeGrant       CodeTTL, taken by the token endpoint
 //	oidc:code-used:<sha256(code)>    access token id AccessTokenTTL (a reused code revokes it)
 //	oidc:at:<jti>                    tokenRecord     AccessTokenTTL; deleted on revocation
-//	oidc:withdrawn:<client>:<person> unix seconds    AccessTokenTTL: tokens issued before are dead
+//	oidc:withdrawn:<client>:<person> unix µs         AccessTokenTTL: tokens issued before are dead
 func stateKey(kind, secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return "oidc:" + kind + ":" + hex.EncodeToString(sum[:])
@@ -87,7 +87,11 @@ type tokenRecord struct {
 	AuthTime             int64           `json:"at"`
 	ACR                  string          `json:"acr"`
 	IssuedAt             int64           `json:"iat"`
-	Expires              int64           `json:"exp"`
+	// IssuedAtMicro is when the token was issued, in microseconds: consent
+	// withdrawal is compared with it, as a second is too coarse (a sign-in
+	// right after a withdrawal must get a live token).
+	IssuedAtMicro int64 `json:"iatus,omitempty"`
+	Expires       int64 `json:"exp"`
 }
 
 // sealed is personal data sealed for a short stay in State: AES-256-GCM

@@ -346,6 +346,7 @@ func (p *Provider) issueTokens(ctx context.Context, cl *client, g *codeGrant, jk
 		AuthTime:             g.AuthTime,
 		ACR:                  g.ACR,
 		IssuedAt:             iat,
+		IssuedAtMicro:        now.UnixMicro(),
 		Expires:              exp,
 	}
 	if err := putJSON(ctx, p.cfg.State, tokenKey(jti), rec, p.cfg.AccessTokenTTL); err != nil {

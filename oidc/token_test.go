@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"crypto"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -12,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/sanad-id/sanad/storage"
 )
@@ -82,6 +86,7 @@ func TestTokenSuccess(t *testing.T) {
 			t.Errorf("ID token has %s, which the claims parameter did not ask in the ID token", k)
 		}
 	}
+	e.verifyIDTokenRP("bank", "RS256", resp.IDToken, resp.AccessToken)
 	// Neither token carries the person id or the UIN.
 	for _, tok := range []string{resp.AccessToken, resp.IDToken} {
 		_, claims := e.verifyJWT(tok)
@@ -90,6 +95,35 @@ func TestTokenSuccess(t *testing.T) {
 			t.Errorf("token claims %s carry the person id or the UIN", b)
 		}
 	}
+}
+
+// verifyIDTokenRP verifies an ID token and its at_hash as a relying party
+// does, with coreos/go-oidc and the published keys.
+func (e *tkEnv) verifyIDTokenRP(clientID, alg, idToken, accessToken string) *gooidc.IDToken {
+	e.t.Helper()
+	var pubs []crypto.PublicKey
+	for i := range e.jwks.Len() {
+		k, _ := e.jwks.Key(i)
+		var raw any
+		if err := jwk.Export(k, &raw); err != nil {
+			e.t.Fatal(err)
+		}
+		pubs = append(pubs, raw)
+	}
+	v := gooidc.NewVerifier(testIssuer, &gooidc.StaticKeySet{PublicKeys: pubs}, &gooidc.Config{
+		ClientID: clientID, SupportedSigningAlgs: []string{alg}, Now: e.clock.Now,
+	})
+	tok, err := v.Verify(e.t.Context(), idToken)
+	if err != nil {
+		e.t.Fatalf("go-oidc Verify(ID token) = %v", err)
+	}
+	if err := tok.VerifyAccessToken(accessToken); err != nil {
+		e.t.Errorf("go-oidc VerifyAccessToken = %v, want nil (at_hash)", err)
+	}
+	if err := tok.VerifyAccessToken(accessToken + "x"); err == nil {
+		e.t.Errorf("go-oidc VerifyAccessToken(another token) = nil, want an error")
+	}
+	return tok
 }
 
 func TestTokenIDTokenAlgs(t *testing.T) {
@@ -107,6 +141,10 @@ func TestTokenIDTokenAlgs(t *testing.T) {
 			}
 			if got := tokenHash(alg, resp.AccessToken); got != id["at_hash"] {
 				t.Errorf("tokenHash(%s) = %s, want %v", alg, got, id["at_hash"])
+			}
+			tok := e.verifyIDTokenRP(cl.id, alg, resp.IDToken, resp.AccessToken)
+			if tok.Subject != tkSubject || tok.Nonce != "nonce-xyz" {
+				t.Errorf("go-oidc ID token sub, nonce = %q, %q, want %q, nonce-xyz", tok.Subject, tok.Nonce, tkSubject)
 			}
 		})
 	}

@@ -117,7 +117,8 @@ func tkNewEnvAlgs(t *testing.T, algs []string, opts ...func(*Config)) *tkEnv {
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ks, err := keys.New(ctx, keys.Config{Store: db, Backend: backend, Now: clock.Now, Logger: logger,
 		Sets: []keys.SetConfig{{Purpose: keys.PurposeOIDCSigning, Use: keys.UseSig,
-			Algs: algs, PublishFor: 24 * time.Hour}}})
+			Algs: algs, PublishFor: 24 * time.Hour},
+			{Purpose: keys.PurposeOIDCEncryption, Use: keys.UseEnc, Algs: []string{keys.AlgECDHES}, PublishFor: 24 * time.Hour}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,32 +36,30 @@ var standardScopes = []string{"openid", "profile", "email", "phone", "address"}
 
 // txRecord is a transaction as kept in State.
 type txRecord struct {
-	ID                   string                   `json:"id"`
-	Status               string                   `json:"st"`
-	ClientID             string                   `json:"cid"`
-	RedirectURI          string                   `json:"ru"`
-	Scopes               []string                 `json:"sc"`
-	State                string                   `json:"s,omitempty"`
-	Nonce                string                   `json:"n,omitempty"`
-	Prompt               []string                 `json:"pr,omitempty"`
-	MaxAge               int64                    `json:"ma"`
-	ACRs                 []string                 `json:"acr"`
-	Essential            []string                 `json:"ess,omitempty"`
-	Voluntary            []string                 `json:"vol,omitempty"`
-	IDTokenClaims        []string                 `json:"idc,omitempty"`
-	ClaimsLocales        []string                 `json:"cl,omitempty"`
-	UILocales            []string                 `json:"ul,omitempty"`
-	CodeChallenge        string                   `json:"cc,omitempty"`
-	CodeChallengeMethod  string                   `json:"ccm,omitempty"`
-	DPoPJKT              string                   `json:"jkt,omitempty"`
-	AuthorizeScopes      []string                 `json:"as,omitempty"`
-	CredentialScopes     []string                 `json:"crs,omitempty"`
-	AuthorizationDetails json.RawMessage          `json:"ad,omitempty"`
-	Purpose              *ClientPurpose           `json:"pu,omitempty"`
-	ClaimPurposes        map[string]string        `json:"cp,omitempty"`
-	FormToken            string                   `json:"ft"`
-	Created              int64                    `json:"c"`
-	ClaimValues          map[string]*ClaimRequest `json:"cv,omitempty"`
+	ID                   string          `json:"id"`
+	Status               string          `json:"st"`
+	ClientID             string          `json:"cid"`
+	RedirectURI          string          `json:"ru"`
+	Scopes               []string        `json:"sc"`
+	State                string          `json:"s,omitempty"`
+	Nonce                string          `json:"n,omitempty"`
+	Prompt               []string        `json:"pr,omitempty"`
+	MaxAge               int64           `json:"ma"`
+	ACRs                 []string        `json:"acr"`
+	Essential            []string        `json:"ess,omitempty"`
+	Voluntary            []string        `json:"vol,omitempty"`
+	IDTokenClaims        []string        `json:"idc,omitempty"`
+	ClaimsLocales        []string        `json:"cl,omitempty"`
+	UILocales            []string        `json:"ul,omitempty"`
+	CodeChallenge        string          `json:"cc,omitempty"`
+	CodeChallengeMethod  string          `json:"ccm,omitempty"`
+	DPoPJKT              string          `json:"jkt,omitempty"`
+	AuthorizeScopes      []string        `json:"as,omitempty"`
+	CredentialScopes     []string        `json:"crs,omitempty"`
+	AuthorizationDetails json.RawMessage `json:"ad,omitempty"`
+	Purpose              *ClientPurpose  `json:"pu,omitempty"`
+	FormToken            string          `json:"ft"`
+	Created              int64           `json:"c"`
 
 	// Set by Authenticate.
 	PersonID      string          `json:"p,omitempty"`
@@ -214,14 +212,13 @@ func (p *Provider) validate(cl *client, req AuthorizationRequest) (*txRecord, *E
 	}
 	tx.Essential, tx.Voluntary = RequestedClaims(tx.Scopes, claims, cl.UserClaims)
 	if claims != nil {
-		for name, r := range claims.IDToken {
+		for name := range claims.IDToken {
 			if name == "acr" {
 				continue
 			}
 			if slices.Contains(tx.Essential, name) || slices.Contains(tx.Voluntary, name) {
 				tx.IDTokenClaims = appendUnique(tx.IDTokenClaims, name)
 			}
-			_ = r
 		}
 		sort.Strings(tx.IDTokenClaims)
 	}
@@ -736,7 +733,6 @@ func baseClaim(k string) string {
 	}
 	return k
 }
-
 
 func quoteShort(s string) string {
 	if len(s) > 40 {

@@ -32,8 +32,8 @@ import (
 // which is oidc-ui's default base URL:
 //
 //	GET  /csrf/token                          the CSRF token (cookie XSRF-TOKEN and JSON)
-//	POST /authorization/v3/oauth-details      open a transaction (also v2 and the unversioned v1)
-//	POST /authorization/par-oauth-details     open a transaction for a pushed request
+//	POST /authorization/v3/oauth-details      open a transaction; rate limited (also v2 and the unversioned v1)
+//	POST /authorization/par-oauth-details     open a transaction for a pushed request; rate limited
 //	POST /authorization/send-otp              bound; rate limited
 //	POST /authorization/v3/authenticate       bound; rate limited (also v2 and the unversioned v1)
 //	GET  /authorization/claim-details         bound
@@ -1004,7 +1004,7 @@ func appendJSObject(out []byte, d *json.Decoder) ([]byte, error) {
 		xi, xok := jsArrayIndex(x.key)
 		yi, yok := jsArrayIndex(y.key)
 		switch {
-		case false && xok && yok:
+		case xok && yok:
 			return cmp.Compare(xi, yi)
 		case xok:
 			return -1

@@ -18,10 +18,14 @@ import (
 
 // benchCommand: `sanad bench idrepo`, the load tool of the ID repository. It
 // runs against the configured store (use SANAD_STORAGE_DRIVER=postgres for
-// the production profile) and writes synthetic residents into it.
+// the production profile) and writes synthetic residents into it. `sanad
+// bench login` (benchlogin.go) drives a running server instead.
 func benchCommand(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 && args[0] == "login" {
+		return benchLogin(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "idrepo" {
-		return usageError{fmt.Errorf("want `bench idrepo`")}
+		return usageError{fmt.Errorf("want `bench idrepo` or `bench login`")}
 	}
 	var (
 		c                   commonFlags

@@ -42,6 +42,7 @@ Usage:
   sanad clients SUBCOMMAND            relying-party clients: add, list, show, disable, enable, delete
   sanad audit verify                  check the audit log's hash chain
   sanad bench idrepo [flags]          load-test the ID repository (writes synthetic residents)
+  sanad bench login [flags]           load-test OpenID sign-ins against a running server
   sanad version                       print the version
   sanad healthcheck --url URL         exit 0 if URL answers 200
 `

@@ -195,3 +195,20 @@ func TestPKCEChallenge(t *testing.T) {
 		t.Errorf("pkceChallenge = %s, want %s", got, want)
 	}
 }
+
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"abcdef", 3, "abc…"},
+		{"أمينة", 3, "أ…"}, // 2-byte runes: never cut in the middle of one
+	}
+	for _, tt := range tests {
+		if got := truncate(tt.in, tt.n); got != tt.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}

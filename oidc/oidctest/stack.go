@@ -205,6 +205,7 @@ func (s *Stack) RegisterClientKey(ctx context.Context, id, redirectURI, addition
 		ClientID: id, ClientName: "Client " + id,
 		ClientNameLangMap: map[string]string{"eng": "Client " + id, "fra": "Client " + id, "ara": "عميل " + id},
 		PublicKey:         pubJSON, RelyingPartyID: "rp-" + id,
+		LogoURI:           "https://logo.example/" + id + ".png",
 		UserClaims:        oidc.SupportedClientClaims,
 		AuthContextRefs:   []string{"mosip:idp:acr:generated-code", "mosip:idp:acr:static-code", "mosip:idp:acr:password", "mosip:idp:acr:knowledge"},
 		RedirectURIs:      []string{redirectURI},
