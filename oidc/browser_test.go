@@ -27,7 +27,8 @@ import (
 )
 
 const (
-	// browserChromiumEnv names the browser to drive; browserDefaultChromium when unset.
+	// browserChromiumEnv names the browser to drive (a path, or a name
+	// looked up in $PATH); browserDefaultChromium when unset.
 	browserChromiumEnv     = "SANAD_TEST_CHROMIUM"
 	browserDefaultChromium = "/usr/bin/chromium"
 	// browserRequireEnv, set to 1 (as in CI), turns a missing browser from
@@ -82,7 +83,7 @@ func TestBrowserLogin(t *testing.T) {
 		tb.wantText("consent-form", "Full name", "Email address", "Phone number")
 		tb.wantText("allow", "Allow")
 		tb.load("allow", 200, chromedp.Click(chromedp.ID("allow")))
-		rp.wantCode(t, tb, req, s.Issuer)
+		rp.wantCode(tb, req, s.Issuer)
 	})
 
 	t.Run("ara_OTP", func(t *testing.T) {
@@ -96,20 +97,20 @@ func TestBrowserLogin(t *testing.T) {
 		tb.load("open the authorization URL", 200, chromedp.Navigate(req.URL))
 		tb.load("choose the OTP factor", 200, chromedp.Click(chromedp.ID("factor-OTP")))
 		if loc := browserRun(tb, "read the location", chromedp.Location()); !strings.Contains(loc, "lang=ara") {
-			t.Errorf("login page at %s, want ?lang=ara", loc)
+			tb.errorf("login page at %s, want ?lang=ara", loc)
 		}
 		tb.wantDocument("ar", "rtl")
 		tb.wantText("send-otp", "أرسل الرمز")
 		tb.wantText("login-form", "رقم الهوية أو الرقم الافتراضي أو الهاتف أو البريد الإلكتروني", "رسالة نصية (SMS)")
 		l := browserRun(tb, "measure the layout", chromedp.Evaluate[browserRTLLayout](browserRTLLayoutJS))
 		if l.FormDirection != "rtl" {
-			t.Errorf("computed direction of #login-form = %q, want rtl", l.FormDirection)
+			tb.errorf("computed direction of #login-form = %q, want rtl", l.FormDirection)
 		}
 		if l.BrandLeft <= l.LangsLeft {
-			t.Errorf("header: site name at x=%v, language links at x=%v; want the site name on the right", l.BrandLeft, l.LangsLeft)
+			tb.errorf("header: site name at x=%v, language links at x=%v; want the site name on the right", l.BrandLeft, l.LangsLeft)
 		}
 		if d := l.FormRight - l.LabelRight; d < 0 || d > 2 {
-			t.Errorf("#login-id's label ends at x=%v, the form at x=%v; want the label against the right edge", l.LabelRight, l.FormRight)
+			tb.errorf("#login-id's label ends at x=%v, the form at x=%v; want the label against the right edge", l.LabelRight, l.FormRight)
 		}
 		tb.saveScreenshot("login-ara.png")
 
@@ -119,7 +120,7 @@ func TestBrowserLogin(t *testing.T) {
 		tb.wantText("otp-form", "رمز لمرة واحدة")
 		otp := s.Inbox.OTP(phone)
 		if otp == "" {
-			t.Fatal("no OTP in the inbox for the resident's phone")
+			tb.fatalf("no OTP in the inbox for the resident's phone")
 		}
 		tb.do("type the code", chromedp.SendKeys(chromedp.ID("otp"), otp))
 		tb.load("sign in", 200, chromedp.Click(chromedp.ID("submit")))
@@ -127,7 +128,7 @@ func TestBrowserLogin(t *testing.T) {
 		tb.wantText("consent-form", "الاسم الكامل", "رقم الهاتف")
 		tb.wantText("allow", "السماح")
 		tb.load("allow", 200, chromedp.Click(chromedp.ID("allow")))
-		rp.wantCode(t, tb, req, s.Issuer)
+		rp.wantCode(tb, req, s.Issuer)
 	})
 
 	t.Run("fra_wrong_PIN", func(t *testing.T) {
@@ -149,7 +150,7 @@ func TestBrowserLogin(t *testing.T) {
 		tb.wantText("form-error", "La connexion a échoué. Vérifiez ce que vous avez saisi et réessayez.")
 		f := browserRun(tb, "read the form", chromedp.Evaluate[browserLoginFields](browserLoginFieldsJS))
 		if f.LoginID != r.UIN || f.PIN != "" || f.PINInvalid != "true" || !strings.Contains(f.PINDescribedBy, "form-error") {
-			t.Errorf("after a wrong PIN: login-id %q, pin %d characters, pin aria-invalid %q, aria-describedby %q; "+
+			tb.errorf("after a wrong PIN: login-id %q, pin %d characters, pin aria-invalid %q, aria-describedby %q; "+
 				"want the UIN kept, the PIN cleared and marked invalid, described by form-error",
 				f.LoginID, len(f.PIN), f.PINInvalid, f.PINDescribedBy)
 		}
@@ -158,7 +159,7 @@ func TestBrowserLogin(t *testing.T) {
 		tb.load("sign in", 200, chromedp.Click(chromedp.ID("submit")))
 		tb.wantText("consent-form", "Nom complet", "Numéro de téléphone")
 		tb.load("allow", 200, chromedp.Click(chromedp.ID("allow")))
-		rp.wantCode(t, tb, req, s.Issuer)
+		rp.wantCode(tb, req, s.Issuer)
 	})
 
 	t.Run("fra_cancel", func(t *testing.T) {
@@ -170,9 +171,9 @@ func TestBrowserLogin(t *testing.T) {
 		tb.wantDocument("fr", "ltr")
 		tb.wantText("cancel", "Annuler et revenir au service")
 		tb.load("cancel", 200, chromedp.Click(chromedp.ID("cancel")))
-		q := rp.result(t, tb, req)
+		q := rp.result(tb, req)
 		if q.Get("error") != "access_denied" || q.Get("code") != "" || q.Get("iss") != s.Issuer {
-			t.Errorf("callback query %v, want error=access_denied, no code, iss=%s", q, s.Issuer)
+			tb.errorf("callback query %v, want error=access_denied, no code, iss=%s", q, s.Issuer)
 		}
 	})
 }
@@ -255,11 +256,25 @@ func startBrowser(t *testing.T, execPath string) func() context.Context {
 }
 
 // browserTab is the browser's tab as one subtest uses it. Every step has
-// its own deadline; a failed step ends the subtest, after saving what the
-// page showed.
+// its own deadline. The first failure saves what the page shows.
 type browserTab struct {
-	t   *testing.T
-	ctx context.Context
+	t     *testing.T
+	ctx   context.Context
+	saved bool // the page was saved after a failure
+}
+
+// errorf reports a failure, after saving the page.
+func (tb *browserTab) errorf(format string, args ...any) {
+	tb.t.Helper()
+	tb.saveFailure()
+	tb.t.Errorf(format, args...)
+}
+
+// fatalf reports a failure and ends the subtest, after saving the page.
+func (tb *browserTab) fatalf(format string, args ...any) {
+	tb.t.Helper()
+	tb.saveFailure()
+	tb.t.Fatalf(format, args...)
 }
 
 // openBrowserTab readies the browser's tab for t: no cookies (the pages'
@@ -275,7 +290,7 @@ func openBrowserTab(t *testing.T, browser context.Context) *browserTab {
 	tb.do("open a blank page", chromedp.Navigate("about:blank"))
 	t.Cleanup(func() {
 		if t.Failed() {
-			tb.saveFailure()
+			tb.saveFailure() // a failure reported by t itself
 		}
 	})
 	return tb
@@ -287,7 +302,7 @@ func (tb *browserTab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	ctx, cancel := context.WithTimeout(tb.ctx, browserStepTimeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
-		tb.t.Fatalf("%s: %v", what, err)
+		tb.fatalf("%s: %v", what, err)
 	}
 }
 
@@ -299,14 +314,14 @@ func (tb *browserTab) load(what string, status int64, steps ...chromedp.Action[c
 	defer cancel()
 	resp, err := chromedp.RunResponse(ctx, steps...)
 	if err != nil {
-		tb.t.Fatalf("%s: %v", what, err)
+		tb.fatalf("%s: %v", what, err)
 	}
 	if resp == nil || resp.Status != status {
 		got := "no response"
 		if resp != nil {
 			got = fmt.Sprintf("%d %s", resp.Status, resp.URL)
 		}
-		tb.t.Fatalf("%s: got %s, want status %d", what, got, status)
+		tb.fatalf("%s: got %s, want status %d", what, got, status)
 	}
 }
 
@@ -317,7 +332,7 @@ func browserRun[T any](tb *browserTab, what string, a chromedp.Action[T]) T {
 	defer cancel()
 	v, err := chromedp.Run(ctx, a)
 	if err != nil {
-		tb.t.Fatalf("%s: %v", what, err)
+		tb.fatalf("%s: %v", what, err)
 	}
 	return v
 }
@@ -327,7 +342,7 @@ func (tb *browserTab) wantDocument(lang, dir string) {
 	tb.t.Helper()
 	got := browserRun(tb, "read <html>", chromedp.Evaluate[[]string](`[document.documentElement.lang, document.documentElement.dir]`))
 	if len(got) != 2 || got[0] != lang || got[1] != dir {
-		tb.t.Fatalf(`<html lang dir> = %q, want lang=%q dir=%q`, got, lang, dir)
+		tb.fatalf(`<html lang dir> = %q, want lang=%q dir=%q`, got, lang, dir)
 	}
 }
 
@@ -339,7 +354,7 @@ func (tb *browserTab) wantText(id string, texts ...string) {
 	got := browserRun(tb, "read #"+id, chromedp.Text(chromedp.ID(id)))
 	for _, s := range texts {
 		if !strings.Contains(got, s) {
-			tb.t.Errorf("text of #%s = %q, want it to contain %q", id, got, s)
+			tb.errorf("text of #%s = %q, want it to contain %q", id, got, s)
 		}
 	}
 }
@@ -351,14 +366,19 @@ func (tb *browserTab) saveScreenshot(name string) {
 	png := browserRun(tb, "screenshot", chromedp.FullScreenshot(100))
 	path := filepath.Join(tb.t.ArtifactDir(), name)
 	if err := os.WriteFile(path, png, 0o644); err != nil {
-		tb.t.Fatalf("saving the screenshot: %v", err)
+		tb.fatalf("saving the screenshot: %v", err)
 	}
 	tb.t.Logf("screenshot: %s", path)
 }
 
-// saveFailure saves what the tab shows (screenshot and HTML) after a
-// failure. It reports problems without failing again.
+// saveFailure saves what the tab shows (screenshot and HTML) at the
+// first failure of the subtest. It reports problems without failing again.
 func (tb *browserTab) saveFailure() {
+	tb.t.Helper()
+	if tb.saved {
+		return
+	}
+	tb.saved = true
 	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
 	defer cancel()
 	dir := tb.t.ArtifactDir()
@@ -485,28 +505,28 @@ func newBrowserCallback(t *testing.T) *browserCallback {
 
 // result waits for tb to show the callback page and returns the query the
 // callback received for req.
-func (cs *browserCallback) result(t *testing.T, tb *browserTab, req browserAuthRequest) url.Values {
-	t.Helper()
+func (cs *browserCallback) result(tb *browserTab, req browserAuthRequest) url.Values {
+	tb.t.Helper()
 	tb.do("wait for the callback page", chromedp.WaitVisible(chromedp.ID("result")))
 	loc := browserRun(tb, "read the location", chromedp.Location())
 	if !strings.HasPrefix(loc, cs.URL+"/cb?") {
-		t.Fatalf("the browser is at %s, want the callback %s/cb", loc, cs.URL)
+		tb.fatalf("the browser is at %s, want the callback %s/cb", loc, cs.URL)
 	}
 	cs.mu.Lock()
 	q, ok := cs.byState[req.State]
 	cs.mu.Unlock()
 	if !ok {
-		t.Fatalf("the callback got no response with this request's state; the browser is at %s", loc)
+		tb.fatalf("the callback got no response with this request's state; the browser is at %s", loc)
 	}
 	return q
 }
 
 // wantCode checks that the callback got a code for req, from issuer.
-func (cs *browserCallback) wantCode(t *testing.T, tb *browserTab, req browserAuthRequest, issuer string) {
-	t.Helper()
-	q := cs.result(t, tb, req)
+func (cs *browserCallback) wantCode(tb *browserTab, req browserAuthRequest, issuer string) {
+	tb.t.Helper()
+	q := cs.result(tb, req)
 	if q.Get("code") == "" || q.Get("error") != "" || q.Get("state") != req.State || q.Get("iss") != issuer {
-		t.Errorf("callback query %v, want a code, state=%s, iss=%s", q, req.State, issuer)
+		tb.errorf("callback query %v, want a code, state=%s, iss=%s", q, req.State, issuer)
 	}
 	tb.wantText("result", "signed in")
 }

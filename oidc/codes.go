@@ -19,6 +19,10 @@ const (
 	CodeAccessDenied                = "access_denied"
 	CodeConsentRejected             = "consent_rejected"
 	CodeInvalidAuthorizationDetails = "invalid_authorization_details"
+	// CodeUnmetAuthenticationRequirements is an essential acr the provider
+	// cannot satisfy (OpenID Connect Core Unmet Authentication
+	// Requirements 1.0).
+	CodeUnmetAuthenticationRequirements = "unmet_authentication_requirements"
 )
 
 // ErrInvalidRequestURI is a request_uri that is unknown, used, expired or

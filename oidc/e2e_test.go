@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,9 +54,15 @@ func e2ePostgresRedis(t *testing.T) (storage.Durable, storage.State) {
 	return storagetest.OpenPostgres(t), storagetest.OpenRedis(t)
 }
 
-func TestE2E(t *testing.T) { runE2E(t, e2eSQLiteMemory) }
+func TestE2E(t *testing.T) {
+	t.Parallel()
+	runE2E(t, e2eSQLiteMemory)
+}
 
-func TestE2EPostgresRedis(t *testing.T) { runE2E(t, e2ePostgresRedis) }
+func TestE2EPostgresRedis(t *testing.T) {
+	t.Parallel()
+	runE2E(t, e2ePostgresRedis)
+}
 
 func runE2E(t *testing.T, stores e2eStores) {
 	e := newE2E(t, stores)
@@ -67,6 +74,7 @@ func runE2E(t *testing.T, stores e2eStores) {
 		{"LoginIDs", testE2ELoginIDs},
 		{"IDTokenAlgs", testE2EIDTokenAlgs},
 		{"UserinfoJWE", testE2EUserinfoJWE},
+		{"UserinfoEncryptionJWK", testE2EUserinfoEncryptionJWK},
 		{"ConsentReuse", testE2EConsentReuse},
 		{"ConsentWithdrawal", testE2EConsentWithdrawal},
 		{"ClaimsLocales", testE2EClaimsLocales},
@@ -83,15 +91,27 @@ func runE2E(t *testing.T, stores e2eStores) {
 		{"OTPBruteForce", testE2EOTPBruteForce},
 		{"OpenIDOnly", testE2EOpenIDOnly},
 		{"ACRResolution", testE2EACRResolution},
+		{"EssentialACR", testE2EEssentialACR},
 		{"TransactionStates", testE2ETransactionStates},
 		{"JSONEscaping", testE2EJSONEscaping},
 		{"ConcurrentRedemption", testE2EConcurrentRedemption},
 		{"UserinfoJSON", testE2EUserinfoJSON},
 		{"ConcurrentLogins", testE2EConcurrentLogins},
+		{"DPoPKeyTypes", testE2EDPoPKeyTypes},
+		{"UIPrefix", testE2EUIPrefix},
+		{"AuthorizeScopes", testE2EAuthorizeScopes},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, e) })
 	}
-	t.Run("FAPI2", func(t *testing.T) { testE2EFAPI2(t, stores) })
+	// Their own stacks: in parallel.
+	t.Run("FAPI2", func(t *testing.T) {
+		t.Parallel()
+		testE2EFAPI2(t, stores)
+	})
+	t.Run("Clock", func(t *testing.T) {
+		t.Parallel()
+		testE2EClock(t, stores)
+	})
 }
 
 // e2e is a running stack with the relying party's view of it.
@@ -537,6 +557,25 @@ func testE2EUserinfoJWE(t *testing.T, e *e2e) {
 				t.Errorf("decrypted userinfo = %v", v.userinfo)
 			}
 		})
+	}
+}
+
+// testE2EUserinfoEncryptionJWK: a client whose key cannot encrypt
+// (Ed25519) registers userinfo_encryption_jwk and gets userinfo encrypted
+// to it.
+func testE2EUserinfoEncryptionJWK(t *testing.T, e *e2e) {
+	enc := e2eKey(t, "ES256")
+	pub, _ := enc.PublicKey()
+	_ = pub.Remove(jwk.KeyIDKey)
+	pubJSON, _ := json.Marshal(pub)
+	rp := e.client(t, e2eClientSpec{id: "jwe-eddsa", alg: "EdDSA",
+		config: `{"userinfo_response_type": "JWE", "id_token_signed_response_alg": "EdDSA", "userinfo_encryption_jwk": ` + string(pubJSON) + `}`})
+	f, res := e2eRun(t, rp, e.login(e.resident(1), "KBI"))
+	dec := *rp
+	dec.Client = &oidctest.Client{ID: rp.Client.ID, Key: enc, RedirectURI: rp.Client.RedirectURI}
+	v := e.verify(t, &dec, f, res, "EdDSA")
+	if v.userinfo["email"] != e.resident(1).Identity["email"] {
+		t.Errorf("decrypted userinfo = %v", v.userinfo)
 	}
 }
 
@@ -1308,6 +1347,7 @@ func testE2EACRResolution(t *testing.T, e *e2e) {
 		{"claims", "mosip:idp:acr:static-code",
 			`{"id_token": {"acr": {"essential": true, "values": ["mosip:idp:acr:password"]}}}`, "PWD", "PIN"},
 		{"unknown acr", "urn:example:unknown", "", "", ""},
+		{"unknown voluntary acr in claims", "", `{"id_token": {"acr": {"values": ["urn:example:unknown"]}}}`, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := e.login(r, tc.wantFactor)
@@ -1347,6 +1387,34 @@ func testE2EACRResolution(t *testing.T, e *e2e) {
 				t.Errorf("acr = %v, want %s", v.idClaims["acr"], e2eFactorACR[tc.wantFactor])
 			}
 		})
+	}
+}
+
+// testE2EEssentialACR: an essential acr the provider cannot satisfy fails
+// the request (Core section 5.5.1.1), redirected to the client with
+// unmet_authentication_requirements.
+func testE2EEssentialACR(t *testing.T, e *e2e) {
+	rp := e.client(t, e2eClientSpec{id: "acr-essential"})
+	o := e.login(e.resident(0), "PIN")
+	o.Claims = `{"id_token": {"acr": {"essential": true, "values": ["mosip:idp:acr:biometrics", "urn:example:unknown"]}}}`
+	f, err := rp.NewFlow(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ar, err := f.Authorize(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rp.ParseRedirect(ar.Location, f.Request.State)
+	e2eWantCode(t, "/authorize with an essential acr that cannot be met", err, oidc.CodeUnmetAuthenticationRequirements, 0)
+	f, _ = rp.NewFlow(o)
+	_, err = f.OAuthDetails(t.Context())
+	e2eWantCode(t, "oauth-details with an essential acr that cannot be met", err, oidc.CodeUnmetAuthenticationRequirements, http.StatusOK)
+	// One of them available: that one.
+	o.Claims = `{"id_token": {"acr": {"essential": true, "values": ["urn:example:unknown", "mosip:idp:acr:static-code"]}}}`
+	f, res := e2eRun(t, rp, o)
+	if v := e.verify(t, rp, f, res, "RS256"); v.idClaims["acr"] != "mosip:idp:acr:static-code" {
+		t.Errorf("acr = %v, want mosip:idp:acr:static-code", v.idClaims["acr"])
 	}
 }
 
@@ -1419,6 +1487,30 @@ func testE2ETransactionStates(t *testing.T, e *e2e) {
 	}
 	_, err = f.OAuthDetails(ctx)
 	e2eWantCode(t, "par-oauth-details with a used request_uri", err, oidc.CodeInvalidRequestURI, http.StatusOK)
+	// An OTP is the resident's and the transaction's: another resident's
+	// login ID, or another transaction, cannot use it.
+	ro := e.resident(0)
+	fa, _ := rp.NewFlow(e.login(ro, "OTP"))
+	fb, _ := rp.NewFlow(e.login(ro, "OTP"))
+	for _, f := range []*oidctest.Flow{fa, fb} {
+		if _, err := f.OAuthDetails(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := fa.SendOTP(ctx); err != nil {
+		t.Fatal(err)
+	}
+	code, _ := e.otp(ctx, ro.UIN)
+	fa.Options.LoginID = r.UIN
+	_, err = fa.Authenticate(ctx, oidctest.Challenge{Factor: "OTP", Value: code})
+	e2eWantCode(t, "authenticate as another resident with the OTP", err, "auth_failed", http.StatusOK)
+	_, err = fb.Authenticate(ctx, oidctest.Challenge{Factor: "OTP", Value: code})
+	e2eWantCode(t, "authenticate in another transaction with the OTP", err, "auth_failed", http.StatusOK)
+	fa.Options.LoginID = ro.UIN
+	if _, err := fa.Authenticate(ctx, oidctest.Challenge{Factor: "OTP", Value: code}); err != nil {
+		t.Errorf("authenticate with the OTP = %v", err)
+	}
+
 	// The resident may send an OTP once per resend delay.
 	o = e.login(r, "OTP")
 	f, _ = rp.NewFlow(o)
@@ -1516,5 +1608,135 @@ func testE2EConcurrentLogins(t *testing.T, e *e2e) {
 		if err := <-errs; err != nil {
 			t.Errorf("concurrent login = %v", err)
 		}
+	}
+}
+
+// e2eClock is time.Now moved forward by a settable offset.
+type e2eClock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *e2eClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *e2eClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off += d
+}
+
+// testE2EClock runs what depends on time on a stack whose clock the test
+// moves: consent expiry and access token expiry.
+func testE2EClock(t *testing.T, stores e2eStores) {
+	ctx := t.Context()
+	clk := &e2eClock{}
+	e := newE2E(t, stores, func(o *oidctest.Options) { o.Now = clk.Now })
+	rp := e.client(t, e2eClientSpec{id: "clock", config: `{"consent_expire_in_mins": 5}`, dpop: true})
+	rp.Now = clk.Now
+	r := e.resident(0)
+
+	_, res := e2eRun(t, rp, e.login(r, "PIN"))
+	if res.ConsentAction != oidc.ConsentCapture {
+		t.Errorf("first sign-in: %s, want CAPTURE", res.ConsentAction)
+	}
+	clk.Advance(4 * time.Minute)
+	if _, res = e2eRun(t, rp, e.login(r, "PIN")); res.ConsentAction != oidc.ConsentNoCapture {
+		t.Errorf("sign-in 4 minutes later: %s, want NOCAPTURE", res.ConsentAction)
+	}
+	clk.Advance(2 * time.Minute)
+	if _, res = e2eRun(t, rp, e.login(r, "PIN")); res.ConsentAction != oidc.ConsentCapture {
+		t.Errorf("sign-in after the consent expired: %s, want CAPTURE", res.ConsentAction)
+	}
+
+	// An access token lives an hour (and 30 s of leeway).
+	clk.Advance(oidc.DefaultAccessTokenTTL - time.Minute)
+	if _, err := rp.Userinfo(ctx, res.Token.AccessToken, res.Token.TokenType); err != nil {
+		t.Errorf("userinfo 59 minutes after the token = %v", err)
+	}
+	clk.Advance(2 * time.Minute)
+	_, err := rp.Userinfo(ctx, res.Token.AccessToken, res.Token.TokenType)
+	e2eWantCode(t, "userinfo 61 minutes after the token", err, oidc.CodeInvalidToken, http.StatusUnauthorized)
+	if in, err := rp.Introspect(ctx, res.Token.AccessToken); err != nil || in["active"] != false {
+		t.Errorf("introspection of an expired token = %v, %v", in, err)
+	}
+}
+
+// testE2EDPoPKeyTypes: DPoP proofs with RSA and Ed25519 keys, for a client
+// that must use DPoP.
+func testE2EDPoPKeyTypes(t *testing.T, e *e2e) {
+	for _, alg := range []string{"RS256", "PS256", "EdDSA"} {
+		t.Run(alg, func(t *testing.T) {
+			rp := e.client(t, e2eClientSpec{id: "dpop-key-" + strings.ToLower(alg), config: `{"dpop_bound_access_tokens": true}`})
+			rp.DPoPKey = e2eKey(t, alg)
+			for _, par := range []bool{false, true} {
+				o := e.login(e.resident(2), "PIN")
+				o.PAR = par
+				f, res := e2eRun(t, rp, o)
+				e.verify(t, rp, f, res, "RS256")
+				if h := e2eHeader(t, res.Token.AccessToken); res.Token.TokenType != "DPoP" || h["typ"] != "at+jwt" {
+					t.Errorf("token_type = %s, access token header %v", res.Token.TokenType, h)
+				}
+			}
+		})
+	}
+}
+
+// testE2EUIPrefix: the UI API also answers under eSignet's context path,
+// oidc-ui's default base URL.
+func testE2EUIPrefix(t *testing.T, e *e2e) {
+	rp := e.client(t, e2eClientSpec{id: "ui-prefix"})
+	rp.UIPrefix = "/v1/esignet"
+	o := e.login(e.resident(0), "OTP")
+	o.PAR = true
+	f, res := e2eRun(t, rp, o)
+	e.verify(t, rp, f, res, "RS256")
+}
+
+// testE2EAuthorizeScopes: a scope the resident must permit (the consent
+// API's) is granted only when permitted.
+func testE2EAuthorizeScopes(t *testing.T, e *e2e) {
+	ctx := t.Context()
+	portal := e.client(t, e2eClientSpec{id: "scopes-portal", config: `{"consent_management": true}`})
+	r := e.resident(2)
+	o := e.login(r, "PIN")
+	o.Scope = "openid profile " + oidc.ConsentScope
+	for _, permit := range []bool{false, true, false} {
+		f, err := portal.NewFlow(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.OAuthDetails(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(f.Details.AuthorizeScopes, []string{oidc.ConsentScope}) {
+			t.Errorf("authorizeScopes = %v, want [%s]", f.Details.AuthorizeScopes, oidc.ConsentScope)
+		}
+		if _, err := f.Authenticate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var permitted []string
+		if permit {
+			permitted = []string{oidc.ConsentScope}
+		}
+		if _, err := f.AuthCode(ctx, []string{"name"}, permitted); err != nil {
+			t.Fatalf("auth-code = %v", err)
+		}
+		tok, err := f.Token(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		has := slices.Contains(strings.Fields(tok.Scope), oidc.ConsentScope)
+		status, _, body, err := portal.Resource(ctx, http.MethodGet, oidc.PathConsents, tok.AccessToken, tok.TokenType, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if has != permit || (status == http.StatusOK) != permit {
+			t.Errorf("permitted %v: token scope %q, GET consents = %d %s", permit, tok.Scope, status, body)
+		}
+		o.Prompt = "consent"
 	}
 }

@@ -263,6 +263,13 @@ func (p *Provider) validate(cl *client, req AuthorizationRequest) (*txRecord, *E
 	if len(tx.ACRs) == 0 {
 		return nil, ErrInvalidRequest("none of the requested authentication methods is available to this client", nil)
 	}
+	// An essential acr must be met (Core section 5.5.1.1): resolveACRs'
+	// fallback to the client's ACRs does not apply.
+	if want := claims.ACRValues(); claims.ACREssential() && len(want) > 0 &&
+		!slices.ContainsFunc(tx.ACRs, func(a string) bool { return slices.Contains(want, a) }) {
+		return nil, newError(CodeUnmetAuthenticationRequirements, http.StatusBadRequest,
+			"none of the essential acr values can be satisfied for this client", nil)
+	}
 
 	// Locales.
 	tx.ClaimsLocales = splitLocales(req.ClaimsLocales)
@@ -576,10 +583,18 @@ func (p *Provider) AuthCode(ctx context.Context, txID string, acceptedClaims, pe
 			return nil, &UIError{Code: UIUnknownError, Description: "internal error", Cause: err}
 		}
 	}
+	// A scope the resident must permit (AuthorizeScopes) is granted only
+	// if permitted.
+	var scopes []string
+	for _, sc := range tx.Scopes {
+		if !slices.Contains(tx.AuthorizeScopes, sc) || slices.Contains(permitted, sc) {
+			scopes = append(scopes, sc)
+		}
+	}
 	g := codeGrant{
 		ClientID: cl.ID, RedirectURI: tx.RedirectURI, CodeChallenge: tx.CodeChallenge,
 		CodeChallengeMethod: tx.CodeChallengeMethod, DPoPJKT: tx.DPoPJKT, Nonce: tx.Nonce,
-		Scopes: tx.Scopes, AcceptedClaims: accepted, PermittedScopes: permitted,
+		Scopes: scopes, AcceptedClaims: accepted, PermittedScopes: permitted,
 		ClaimsLocales: tx.ClaimsLocales, PersonID: tx.PersonID, Subject: tx.Subject, AuthTime: tx.AuthTime,
 		ACR: tx.ACR, AMR: tx.AMR, SID: randomToken(16), CredentialScopes: tx.CredentialScopes,
 		AuthorizationDetails: tx.AuthorizationDetails, IssuedAt: now.Unix(),

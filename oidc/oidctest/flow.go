@@ -54,6 +54,19 @@ type RP struct {
 	Client *Client
 	// DPoPKey is the private key of DPoP proofs; nil: bearer tokens.
 	DPoPKey jwk.Key
+	// Now is the clock of assertions, proofs and UI API request times;
+	// nil: time.Now.
+	Now func() time.Time
+	// UIPrefix is the path of the UI API under the issuer: "" (the root)
+	// or eSignet's context path "/v1/esignet", oidc-ui's default.
+	UIPrefix string
+}
+
+func (rp *RP) now() time.Time {
+	if rp.Now != nil {
+		return rp.Now()
+	}
+	return time.Now()
 }
 
 // LoginOptions describe one sign-in.
@@ -72,7 +85,7 @@ type LoginOptions struct {
 	// in the load tool).
 	OTP func(ctx context.Context, loginID string) (string, error)
 	// Scope defaults to "openid profile email phone".
-	Scope                                                 string
+	Scope                                               string
 	ACRValues, Claims, ClaimsLocales, UILocales, Prompt string
 	// AcceptClaims chooses the claims to accept at consent; nil accepts
 	// every essential claim and every available one.
@@ -427,7 +440,7 @@ func (f *Flow) PAR(ctx context.Context) error {
 	}
 	h := http.Header{}
 	if rp.DPoPKey != nil {
-		proof, err := DPoPProof(rp.DPoPKey, http.MethodPost, rp.url(oidc.PathPAR), "", "")
+		proof, err := dpopProof(rp.DPoPKey, http.MethodPost, rp.url(oidc.PathPAR), "", "", rp.now())
 		if err != nil {
 			return err
 		}
@@ -449,7 +462,7 @@ func (f *Flow) PAR(ctx context.Context) error {
 
 // authenticate adds private_key_jwt client authentication to form.
 func (rp *RP) authenticate(form url.Values) error {
-	a, err := ClientAssertion(rp.Client.Key, rp.Client.ID, strings.TrimRight(rp.Issuer, "/"))
+	a, err := clientAssertion(rp.Client.Key, rp.Client.ID, strings.TrimRight(rp.Issuer, "/"), rp.now())
 	if err != nil {
 		return err
 	}
@@ -571,7 +584,7 @@ type uiEnvelope struct {
 func (f *Flow) CSRF(ctx context.Context) error {
 	start := time.Now()
 	defer f.step("csrf", start)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.RP.url("/csrf/token"), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.RP.url(f.RP.UIPrefix+"/csrf/token"), nil)
 	if err != nil {
 		return err
 	}
@@ -604,7 +617,7 @@ func (f *Flow) ui(ctx context.Context, method, path string, request any, bound b
 	var body io.Reader
 	if request != nil {
 		b, err := json.Marshal(map[string]any{
-			"requestTime": time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+			"requestTime": f.RP.now().UTC().Format("2006-01-02T15:04:05.000Z"),
 			"request":     request,
 		})
 		if err != nil {
@@ -612,7 +625,7 @@ func (f *Flow) ui(ctx context.Context, method, path string, request any, bound b
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, f.RP.url(path), body)
+	req, err := http.NewRequestWithContext(ctx, method, f.RP.url(f.RP.UIPrefix+path), body)
 	if err != nil {
 		return nil, err
 	}
@@ -910,7 +923,7 @@ func (rp *RP) token(ctx context.Context, r TokenRequest, nonce string) (*TokenRe
 		case r.DPoPProof != "":
 			h.Set("DPoP", r.DPoPProof)
 		case rp.DPoPKey != nil:
-			proof, err := DPoPProof(rp.DPoPKey, http.MethodPost, rp.url(oidc.PathToken), "", nonce)
+			proof, err := dpopProof(rp.DPoPKey, http.MethodPost, rp.url(oidc.PathToken), "", nonce, rp.now())
 			if err != nil {
 				return nil, "", err
 			}
@@ -987,7 +1000,7 @@ func (rp *RP) Resource(ctx context.Context, method, path, accessToken, tokenType
 				if rp.DPoPKey == nil {
 					return 0, nil, nil, errors.New("oidctest: a DPoP token needs RP.DPoPKey")
 				}
-				if p, err = DPoPProof(rp.DPoPKey, method, rp.url(path), accessToken, nonce); err != nil {
+				if p, err = dpopProof(rp.DPoPKey, method, rp.url(path), accessToken, nonce, rp.now()); err != nil {
 					return 0, nil, nil, err
 				}
 			}
@@ -1054,7 +1067,10 @@ func (rp *RP) Revoke(ctx context.Context, token string) error {
 // signed with key (alg from the key: ES256, RS256, EdDSA; or the key's
 // alg) and its kid.
 func ClientAssertion(key jwk.Key, clientID, aud string) (string, error) {
-	now := time.Now()
+	return clientAssertion(key, clientID, aud, time.Now())
+}
+
+func clientAssertion(key jwk.Key, clientID, aud string, now time.Time) (string, error) {
 	return SignJWT(key, "", map[string]any{
 		"iss": clientID, "sub": clientID, "aud": aud, "jti": random(16),
 		"iat": now.Unix(), "exp": now.Add(time.Minute).Unix(),
@@ -1065,6 +1081,10 @@ func ClientAssertion(key jwk.Key, clientID, aud string) (string, error) {
 // in jwk, htm, htu, a random jti, iat now, ath when accessToken is set and
 // nonce when set.
 func DPoPProof(key jwk.Key, method, htu, accessToken, nonce string) (string, error) {
+	return dpopProof(key, method, htu, accessToken, nonce, time.Now())
+}
+
+func dpopProof(key jwk.Key, method, htu, accessToken, nonce string, now time.Time) (string, error) {
 	pub, err := key.PublicKey()
 	if err != nil {
 		return "", fmt.Errorf("oidctest: DPoP public key: %w", err)
@@ -1072,7 +1092,7 @@ func DPoPProof(key jwk.Key, method, htu, accessToken, nonce string) (string, err
 	for _, k := range []string{jwk.KeyIDKey, jwk.AlgorithmKey, jwk.KeyUsageKey} {
 		_ = pub.Remove(k)
 	}
-	claims := map[string]any{"jti": random(16), "htm": method, "htu": htu, "iat": time.Now().Unix()}
+	claims := map[string]any{"jti": random(16), "htm": method, "htu": htu, "iat": now.Unix()}
 	if accessToken != "" {
 		sum := sha256.Sum256([]byte(accessToken))
 		claims["ath"] = base64.RawURLEncoding.EncodeToString(sum[:])
