@@ -231,9 +231,21 @@ func (p *Provider) verifyAccessJWT(ctx context.Context, token, wantAudience stri
 }
 
 // checkWithdrawn fails with invalid_token if the resident withdrew the
-// client's consent at or after the microsecond the token was issued.
+// client's consent at or after the microsecond the token's grant (its
+// authorization code) was issued.
 func (p *Provider) checkWithdrawn(ctx context.Context, rec *tokenRecord) error {
-	raw, err := p.cfg.State.Get(ctx, withdrawnKey(rec.ClientID, rec.PersonID))
+	granted := rec.GrantedAtMicro
+	if granted == 0 { // a record written before microseconds were kept
+		granted = rec.IssuedAt * 1e6
+	}
+	return p.withdrawnSince(ctx, rec.ClientID, rec.PersonID, granted)
+}
+
+// withdrawnSince fails with invalid_token if the resident withdrew the
+// client's consent at or after grantedMicro (unix microseconds). A second
+// is too coarse: a sign-in right after a withdrawal must get a live token.
+func (p *Provider) withdrawnSince(ctx context.Context, clientID, personID string, grantedMicro int64) error {
+	raw, err := p.cfg.State.Get(ctx, withdrawnKey(clientID, personID))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}
@@ -244,14 +256,10 @@ func (p *Provider) checkWithdrawn(ctx context.Context, rec *tokenRecord) error {
 	if err != nil {
 		return ErrServerError(fmt.Errorf("oidc: consent withdrawal record: %w", err))
 	}
-	issued := rec.IssuedAtMicro
-	if issued == 0 { // a record written before microseconds were kept
-		issued = rec.IssuedAt * 1e6
-	}
 	if at < 1e12 { // a withdrawal recorded in seconds
 		at *= 1e6
 	}
-	if at >= issued {
+	if at >= grantedMicro {
 		return ErrInvalidToken("consent withdrawn", nil)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -27,6 +28,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwe"
 	"github.com/lestrrat-go/jwx/v3/jwk"
+	"golang.org/x/oauth2"
 
 	"github.com/sanad-id/sanad/idrepo"
 	"github.com/sanad-id/sanad/oidc"
@@ -484,6 +486,14 @@ func testE2ELogin(t *testing.T, e *e2e) {
 					if _, ok := v.userinfo["individual_id"]; ok {
 						t.Errorf("userinfo releases individual_id")
 					}
+					if rp.DPoPKey == nil {
+						// go-oidc's own userinfo client reads the JWS too.
+						ui, err := e.provider.UserInfo(t.Context(), oauth2.StaticTokenSource(&oauth2.Token{
+							AccessToken: res.Token.AccessToken, TokenType: res.Token.TokenType}))
+						if err != nil || ui.Subject != v.id.Subject || ui.Email != email {
+							t.Errorf("go-oidc UserInfo = %+v, %v; want sub %s, email %s", ui, err, v.id.Subject, email)
+						}
+					}
 				})
 			}
 		}
@@ -681,12 +691,16 @@ func testE2EConsentWithdrawal(t *testing.T, e *e2e) {
 	if _, err := bank.Userinfo(ctx, old.Token.AccessToken, old.Token.TokenType); err != nil {
 		t.Fatalf("userinfo before the withdrawal = %v", err)
 	}
+	// A code issued before the withdrawal and redeemed after it.
+	pending := e2eSignedIn(t, bank, e.login(r, "PIN"))
 	status, _, body, err = portal.Resource(ctx, http.MethodDelete, oidc.PathConsents+"/"+bank.Client.ID, pres.Token.AccessToken, "Bearer", "")
 	if err != nil || status != http.StatusNoContent {
 		t.Fatalf("DELETE consent = %d %s, %v; want 204", status, body, err)
 	}
 	_, err = bank.Userinfo(ctx, old.Token.AccessToken, old.Token.TokenType)
 	e2eWantCode(t, "userinfo with a token issued before the withdrawal", err, oidc.CodeInvalidToken, http.StatusUnauthorized)
+	_, err = pending.Token(ctx)
+	e2eWantCode(t, "token for a code issued before the withdrawal", err, oidc.CodeInvalidGrant, http.StatusBadRequest)
 	status, _, _, _ = portal.Resource(ctx, http.MethodDelete, oidc.PathConsents+"/"+bank.Client.ID, pres.Token.AccessToken, "Bearer", "")
 	if status != http.StatusNotFound {
 		t.Errorf("second DELETE = %d, want 404", status)
@@ -728,6 +742,9 @@ func testE2EClaimsLocales(t *testing.T, e *e2e) {
 	}
 	if _, ok := v.idClaims["email"]; ok {
 		t.Errorf("ID token carries email, which the claims parameter did not ask there: %v", v.idClaims)
+	}
+	if v.userinfo["locale"] != "fr" {
+		t.Errorf("userinfo locale = %v, want fr (the first of claims_locales the resident has)", v.userinfo["locale"])
 	}
 }
 
@@ -983,6 +1000,14 @@ func testE2EClientAssertion(t *testing.T, e *e2e) {
 	}
 	pub, _ := rp.Client.Key.PublicKey()
 	pubJSON, _ := json.Marshal(pub)
+	var rawPub any
+	if err := jwk.Export(pub, &rawPub); err != nil {
+		t.Fatal(err)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(rawPub)
+	if err != nil {
+		t.Fatal(err)
+	}
 	unsigned := func(alg string, secret []byte) string {
 		h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"` + alg + `","typ":"JWT"}`))
 		b, _ := json.Marshal(claims(nil))
@@ -1008,7 +1033,8 @@ func testE2EClientAssertion(t *testing.T, e *e2e) {
 		{"replayed", replayed},
 		{"another client's key", sign(other.Client.Key, claims(nil))},
 		{"alg none", unsigned("none", nil)},
-		{"HS256 with the public key", unsigned("HS256", pubJSON)},
+		{"HS256 with the public key (JWK)", unsigned("HS256", pubJSON)},
+		{"HS256 with the public key (DER)", unsigned("HS256", pubDER)},
 		{"expired", sign(rp.Client.Key, claims(func(c map[string]any) {
 			c["iat"], c["exp"] = now.Add(-10*time.Minute).Unix(), now.Add(-5*time.Minute).Unix()
 		}))},
@@ -1487,6 +1513,27 @@ func testE2ETransactionStates(t *testing.T, e *e2e) {
 	}
 	_, err = f.OAuthDetails(ctx)
 	e2eWantCode(t, "par-oauth-details with a used request_uri", err, oidc.CodeInvalidRequestURI, http.StatusOK)
+	// At /authorize: the login page, once; a used request_uri is shown on
+	// a page.
+	f, _ = rp.NewFlow(o)
+	if err := f.PAR(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f2.RequestURI = f.RequestURI
+	if ar, err := f2.Authorize(ctx); err != nil || ar.Status != http.StatusBadRequest || ar.Location != "" {
+		t.Errorf("/authorize with another client's request_uri = %+v, %v; want a 400 page", ar, err)
+	}
+	f, _ = rp.NewFlow(o)
+	if err := f.PAR(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ar, err := f.Authorize(ctx); err != nil || ar.Status != http.StatusSeeOther || !strings.HasPrefix(ar.Location, oidc.PathLogin+"/") {
+		t.Errorf("/authorize with a request_uri = %+v, %v; want the login page", ar, err)
+	}
+	if ar, err := f.Authorize(ctx); err != nil || ar.Status != http.StatusBadRequest || ar.Location != "" ||
+		!strings.Contains(string(ar.Body), oidc.CodeInvalidRequestURI) {
+		t.Errorf("/authorize with a used request_uri = %d %q; want a 400 page naming %s", ar.Status, ar.Location, oidc.CodeInvalidRequestURI)
+	}
 	// An OTP is the resident's and the transaction's: another resident's
 	// login ID, or another transaction, cannot use it.
 	ro := e.resident(0)

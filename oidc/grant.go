@@ -66,6 +66,8 @@ type codeGrant struct {
 	CredentialScopes     []string        `json:"crs,omitempty"`
 	AuthorizationDetails json.RawMessage `json:"ad,omitempty"`
 	IssuedAt             int64           `json:"iat"`
+	// IssuedAtMicro is IssuedAt in microseconds, for consent withdrawal.
+	IssuedAtMicro int64 `json:"iatus,omitempty"`
 }
 
 // tokenRecord is the server side of an access token: the token is a JWT
@@ -87,11 +89,10 @@ type tokenRecord struct {
 	AuthTime             int64           `json:"at"`
 	ACR                  string          `json:"acr"`
 	IssuedAt             int64           `json:"iat"`
-	// IssuedAtMicro is when the token was issued, in microseconds: consent
-	// withdrawal is compared with it, as a second is too coarse (a sign-in
-	// right after a withdrawal must get a live token).
-	IssuedAtMicro int64 `json:"iatus,omitempty"`
-	Expires       int64 `json:"exp"`
+	// GrantedAtMicro is when the token's authorization code was issued, in
+	// unix microseconds: consent withdrawal is compared with it.
+	GrantedAtMicro int64 `json:"gtus,omitempty"`
+	Expires        int64 `json:"exp"`
 }
 
 // sealed is personal data sealed for a short stay in State: AES-256-GCM

@@ -202,6 +202,14 @@ func (p *Provider) token(c *gin.Context) (*tokenResponse, error) {
 	if err := CheckAuthorizeJKT(grant.DPoPJKT, jkt); err != nil {
 		return nil, err
 	}
+	// The resident may have withdrawn the consent since the code was
+	// issued.
+	if err := p.withdrawnSince(ctx, cl.ID, grant.PersonID, grant.grantedMicro()); err != nil {
+		if HasCode(err, CodeInvalidToken) {
+			return nil, ErrInvalidGrant("the resident withdrew the consent", nil)
+		}
+		return nil, err
+	}
 
 	resp, jti, err := p.issueTokens(ctx, cl, grant, jkt)
 	if err != nil {
@@ -216,6 +224,14 @@ func (p *Provider) token(c *gin.Context) (*tokenResponse, error) {
 		return nil, ErrServerError(fmt.Errorf("oidc: record used code: %w", err))
 	}
 	return resp, nil
+}
+
+// grantedMicro is when the code was issued, in unix microseconds.
+func (g *codeGrant) grantedMicro() int64 {
+	if g.IssuedAtMicro != 0 {
+		return g.IssuedAtMicro
+	}
+	return g.IssuedAt * 1e6
 }
 
 // tokenDPoP verifies the DPoP proof of a token request, if any, and
@@ -346,7 +362,7 @@ func (p *Provider) issueTokens(ctx context.Context, cl *client, g *codeGrant, jk
 		AuthTime:             g.AuthTime,
 		ACR:                  g.ACR,
 		IssuedAt:             iat,
-		IssuedAtMicro:        now.UnixMicro(),
+		GrantedAtMicro:       g.grantedMicro(),
 		Expires:              exp,
 	}
 	if err := putJSON(ctx, p.cfg.State, tokenKey(jti), rec, p.cfg.AccessTokenTTL); err != nil {

@@ -597,7 +597,7 @@ func (p *Provider) AuthCode(ctx context.Context, txID string, acceptedClaims, pe
 		Scopes: scopes, AcceptedClaims: accepted, PermittedScopes: permitted,
 		ClaimsLocales: tx.ClaimsLocales, PersonID: tx.PersonID, Subject: tx.Subject, AuthTime: tx.AuthTime,
 		ACR: tx.ACR, AMR: tx.AMR, SID: randomToken(16), CredentialScopes: tx.CredentialScopes,
-		AuthorizationDetails: tx.AuthorizationDetails, IssuedAt: now.Unix(),
+		AuthorizationDetails: tx.AuthorizationDetails, IssuedAt: now.Unix(), IssuedAtMicro: now.UnixMicro(),
 	}
 	for _, name := range tx.IDTokenClaims {
 		if slices.Contains(accepted, name) {

@@ -126,7 +126,10 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	s := fmt.Sprintf("%s: HTTP %d: %s", e.Endpoint, e.Status, e.Code)
+	s := e.Endpoint + ": " + e.Code
+	if e.Status != 0 {
+		s = fmt.Sprintf("%s: HTTP %d: %s", e.Endpoint, e.Status, e.Code)
+	}
 	if e.Description != "" {
 		s += ": " + e.Description
 	}
