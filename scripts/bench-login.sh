@@ -74,12 +74,28 @@ for _ in $(seq 100); do
 done
 grep -E 'VmRSS|VmHWM' "/proc/$pid/status" | tr -s ' \t' ' ' | sed 's/^/server at start: /'
 
+# cpu NAME: CPU time used so far by the processes called NAME, in 1/100 s.
+cpu() {
+  local t=0 p
+  for p in $(pgrep -x "$1"); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo $t
+}
+
 status=0
 for run in "$@"; do
   echo
   echo "\$ sanad bench login $run"
+  pg0=$(cpu postgres) rd0=$(cpu redis-server)
   # shellcheck disable=SC2086 # each argument is one run's flags
   "$bin" bench login --url "http://$addr" --admin-token-file "$work/data/admin-token" \
-    --webhook-listen "$hook" --webhook-secret "$secret" --server-pid "$pid" $run || status=$?
+    --webhook-listen "$hook" --webhook-secret "$secret" --server-pid "$pid" $run | tee "$work/run.out" || status=$?
+  if [ "$profile" = postgres ]; then
+    # The database's and Redis's share of the two cores, beside Sanad's.
+    flows=$(awk '/^flows:/ {print $2 + $4}' "$work/run.out")
+    awk -v pg=$(( $(cpu postgres) - pg0 )) -v rd=$(( $(cpu redis-server) - rd0 )) -v n="${flows:-0}" 'BEGIN {
+      printf "PostgreSQL: CPU %.2f s (%.3f ms per flow); Redis: CPU %.2f s (%.3f ms per flow)\n", pg/100, n ? 10*pg/n : 0, rd/100, n ? 10*rd/n : 0 }'
+  fi
 done
 exit $status

@@ -244,6 +244,9 @@ func (o *loginBench) run(ctx context.Context, e env) (*loginReport, error) {
 		}
 		fmt.Fprintf(e.stdout, "residents: the %d demo residents, with their PINs\n", len(users))
 	}
+	if len(users) == 0 {
+		return nil, errors.New("nobody to sign in")
+	}
 
 	cl, err := registerBenchClient(ctx, api, o.alg, o.dpop, o.par)
 	if err != nil {
@@ -396,7 +399,7 @@ type flowRecord struct {
 type runResult struct {
 	records []flowRecord
 	wall    time.Duration
-	late    int // open loop: flows that started after their time (no free worker)
+	late    int // open loop: flows that started more than 1 ms after their time
 }
 
 func (r *runResult) failed() int {
@@ -722,7 +725,7 @@ func ms(d time.Duration) string {
 func (rep *loginReport) print(w io.Writer, o *loginBench) {
 	fmt.Fprintf(w, "flows: %d completed, %d failed in %s: %.1f flows/s", rep.Completed, rep.Failed, rep.Wall.Round(time.Millisecond), rep.FlowsPerSecond)
 	if o.rate > 0 {
-		fmt.Fprintf(w, " (target %g/s; %d started late, waiting for a free worker)", o.rate, rep.Late)
+		fmt.Fprintf(w, " (target %g/s; %d started more than 1 ms late)", o.rate, rep.Late)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%-18s %9s %9s %9s %9s %8s\n", "latency (ms)", "p50", "p90", "p99", "max", "n")
