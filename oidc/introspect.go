@@ -36,24 +36,8 @@ var introspectParams = []string{"token", "token_type_hint"}
 // ignored.
 func (p *Provider) handleIntrospect(c *gin.Context) {
 	ctx := c.Request.Context()
-	c.Header("Cache-Control", "no-store")
-	c.Header("Pragma", "no-cache")
-	form, err := readForm(c.Writer, c.Request)
-	if err == nil {
-		err = checkFormParams(form, introspectParams)
-	}
-	if err != nil {
-		p.tokenError(c, err)
-		return
-	}
-	cl, err := p.authenticateClient(ctx, form, p.endpoint(PathIntrospect))
-	if err != nil {
-		p.tokenError(c, err)
-		return
-	}
-	token := form.Get("token")
-	if token == "" {
-		p.tokenError(c, ErrInvalidRequest("token required", nil))
+	cl, token, ok := p.tokenManagementRequest(c, PathIntrospect)
+	if !ok {
 		return
 	}
 	rec, claims, err := p.verifyAccessJWT(ctx, token, "")
@@ -88,4 +72,30 @@ func (p *Provider) handleIntrospect(c *gin.Context) {
 		resp.Cnf = &confirmation{JKT: rec.JKT}
 	}
 	c.JSON(http.StatusOK, resp)
+}
+
+// tokenManagementRequest reads an introspection or revocation request
+// (RFC 7662, RFC 7009): no-store headers, the form, client authentication
+// with path as the endpoint, and the token. On failure it has answered and
+// ok is false.
+func (p *Provider) tokenManagementRequest(c *gin.Context, path string) (cl *client, token string, ok bool) {
+	c.Header("Cache-Control", "no-store")
+	c.Header("Pragma", "no-cache")
+	form, err := readForm(c.Writer, c.Request)
+	if err == nil {
+		err = checkFormParams(form, introspectParams)
+	}
+	if err != nil {
+		p.tokenError(c, err)
+		return nil, "", false
+	}
+	if cl, err = p.authenticateClient(c.Request.Context(), form, p.endpoint(path)); err != nil {
+		p.tokenError(c, err)
+		return nil, "", false
+	}
+	if token = form.Get("token"); token == "" {
+		p.tokenError(c, ErrInvalidRequest("token required", nil))
+		return nil, "", false
+	}
+	return cl, token, true
 }

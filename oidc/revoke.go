@@ -20,24 +20,8 @@ import (
 // are no refresh tokens, so it is ignored.
 func (p *Provider) handleRevoke(c *gin.Context) {
 	ctx := c.Request.Context()
-	c.Header("Cache-Control", "no-store")
-	c.Header("Pragma", "no-cache")
-	form, err := readForm(c.Writer, c.Request)
-	if err == nil {
-		err = checkFormParams(form, introspectParams)
-	}
-	if err != nil {
-		p.tokenError(c, err)
-		return
-	}
-	cl, err := p.authenticateClient(ctx, form, p.endpoint(PathRevoke))
-	if err != nil {
-		p.tokenError(c, err)
-		return
-	}
-	token := form.Get("token")
-	if token == "" {
-		p.tokenError(c, ErrInvalidRequest("token required", nil))
+	cl, token, ok := p.tokenManagementRequest(c, PathRevoke)
+	if !ok {
 		return
 	}
 	// Expired tokens need no revocation (their records are gone), so only
