@@ -2,6 +2,7 @@ package idrepo
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -29,10 +30,13 @@ const (
 // covered, Seq included, so a changed, removed or reordered entry breaks
 // the chain.
 func AuditHash(e storage.AuditEntry) []byte {
-	h := sha256.New()
-	h.Write(e.PrevHash)
-	h.Write(AuditCanonicalJSON(e))
-	return h.Sum(nil)
+	// Hashed from a buffer on the stack: the hash is the only allocation
+	// (a log append seals every entry, VerifyAudit rehashes them all).
+	var buf [512]byte
+	b := append(buf[:0], e.PrevHash...)
+	b = appendAuditCanonicalJSON(b, e)
+	sum := sha256.Sum256(b)
+	return sum[:]
 }
 
 // SealAudit sets e.Hash to AuditHash(*e); it is the seal function given to
@@ -49,7 +53,10 @@ func SealAudit(e *storage.AuditEntry) { e.Hash = AuditHash(*e) }
 // it. Strings that are not valid UTF-8 have their invalid bytes replaced by
 // U+FFFD (AuditLog stores them so replaced).
 func AuditCanonicalJSON(e storage.AuditEntry) []byte {
-	b := make([]byte, 0, 192)
+	return appendAuditCanonicalJSON(make([]byte, 0, 192), e)
+}
+
+func appendAuditCanonicalJSON(b []byte, e storage.AuditEntry) []byte {
 	b = append(b, `{"action":`...)
 	b = appendJSONString(b, e.Action)
 	b = append(b, `,"actor":`...)
@@ -99,14 +106,29 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// DefaultAuditLinger is the longest an entry waits for others to share its
+// write when AuditOptions.MaxDelay is zero (adaptive batching).
+const DefaultAuditLinger = 2 * time.Millisecond
+
 // AuditOptions tunes an AuditLog.
 type AuditOptions struct {
 	// MaxBatch caps the entries written in one transaction; zero means 512.
 	MaxBatch int
-	// MaxDelay is how long a batch waits for more entries after its first
-	// one arrives. Zero means no wait: a batch is written as soon as the
-	// previous one is stored, and entries that arrive meanwhile share the
-	// next transaction, so batches grow with the load by themselves.
+	// MaxDelay is how long a batch may wait for more entries after its
+	// first one was appended. Entries that arrive while a batch is being
+	// written share the next one in any case.
+	//
+	// Zero means adaptive batching: a batch waits, up to
+	// DefaultAuditLinger, only until it has as many appends as the
+	// previous batch had; if they don't come in time, it expects as many
+	// as came. A lone caller appending one entry after another therefore
+	// never waits, N callers in step wait for each other (at most the
+	// linger), and a server whose requests append concurrently writes
+	// several entries per transaction instead of one: each write costs a
+	// transaction (on SQLite: begin, read of the last entry, insert,
+	// commit), which was most of an entry's cost.
+	//
+	// A negative MaxDelay never waits.
 	MaxDelay time.Duration
 	// Timeout bounds one write; zero means 30 seconds.
 	Timeout time.Duration
@@ -114,6 +136,9 @@ type AuditOptions struct {
 	Now func() time.Time
 	// Logger receives write failures; nil discards them.
 	Logger *slog.Logger
+
+	// linger replaces DefaultAuditLinger (tests).
+	linger time.Duration
 }
 
 // ErrAuditClosed is returned by Append after Close.
@@ -126,7 +151,11 @@ var ErrAuditClosed = errors.New("idrepo: audit log closed")
 type AuditLog struct {
 	store    storage.Audit
 	maxBatch int
-	maxDelay time.Duration
+	// A batch waits for more entries until linger after its first was
+	// appended (0: never); adaptive batches only while they have fewer
+	// appends than the previous one.
+	linger   time.Duration
+	adaptive bool
 	timeout  time.Duration
 	now      func() time.Time
 	log      *slog.Logger
@@ -141,6 +170,8 @@ type auditReq struct {
 	entries []storage.AuditEntry
 	stored  []storage.AuditEntry
 	err     chan error // buffered, 1
+	at      time.Time  // when Append was called (monotonic)
+	one     [1]storage.AuditEntry
 }
 
 // NewAuditLog starts an AuditLog on store. Close it to stop it.
@@ -148,7 +179,7 @@ func NewAuditLog(store storage.Audit, opts AuditOptions) *AuditLog {
 	l := &AuditLog{
 		store:    store,
 		maxBatch: opts.MaxBatch,
-		maxDelay: opts.MaxDelay,
+		linger:   max(opts.MaxDelay, 0),
 		timeout:  opts.Timeout,
 		now:      opts.Now,
 		log:      opts.Logger,
@@ -157,6 +188,9 @@ func NewAuditLog(store storage.Audit, opts AuditOptions) *AuditLog {
 	}
 	if l.maxBatch <= 0 {
 		l.maxBatch = 512
+	}
+	if opts.MaxDelay == 0 {
+		l.adaptive, l.linger = true, cmp.Or(opts.linger, DefaultAuditLinger)
 	}
 	if l.timeout <= 0 {
 		l.timeout = 30 * time.Second
@@ -179,7 +213,12 @@ func (l *AuditLog) Append(ctx context.Context, entries ...storage.AuditEntry) ([
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	req := &auditReq{entries: make([]storage.AuditEntry, len(entries)), err: make(chan error, 1)}
+	req := &auditReq{err: make(chan error, 1), at: time.Now()}
+	if len(entries) == 1 {
+		req.entries = req.one[:] // a resident lookup appends one entry
+	} else {
+		req.entries = make([]storage.AuditEntry, len(entries))
+	}
 	now := l.now().UTC().Truncate(time.Microsecond)
 	rid := web.RequestID(ctx)
 	for i, e := range entries {
@@ -233,15 +272,30 @@ func (l *AuditLog) Close() error {
 
 func (l *AuditLog) run() {
 	defer close(l.done)
-	var timer *time.Timer
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	// expect is how many appends an adaptive batch waits for: as many as
+	// the last one had.
+	expect := 1
+	var (
+		batch   []*auditReq
+		entries []storage.AuditEntry // flush's buffer, reused
+	)
 	for {
 		first, ok := <-l.reqs
 		if !ok {
 			return
 		}
-		batch := []*auditReq{first}
+		batch = append(batch[:0], first)
 		n := len(first.entries)
 		open := true
+		// Take what is queued, then wait for more until the deadline, if
+		// there is one.
+		var deadline time.Time
+		if l.linger > 0 {
+			deadline = first.at.Add(l.linger)
+		}
+		timedOut := false
 	collect:
 		for n < l.maxBatch {
 			select {
@@ -255,17 +309,18 @@ func (l *AuditLog) run() {
 				continue
 			default:
 			}
-			if l.maxDelay <= 0 {
+			if l.adaptive && len(batch) >= expect {
 				break
 			}
-			if timer == nil {
-				timer = time.NewTimer(l.maxDelay)
-			} else {
-				timer.Reset(l.maxDelay)
+			wait := time.Until(deadline)
+			if deadline.IsZero() || wait <= 0 {
+				timedOut = !deadline.IsZero()
+				break
 			}
+			timer.Reset(wait)
 			select {
 			case req, ok := <-l.reqs:
-				timer.Stop()
+				timer.Stop() // no stale tick is received after Stop (Go 1.23)
 				if !ok {
 					open = false
 					break collect
@@ -273,10 +328,17 @@ func (l *AuditLog) run() {
 				batch = append(batch, req)
 				n += len(req.entries)
 			case <-timer.C:
+				timedOut = true
 				break collect
 			}
 		}
-		l.flush(batch, n)
+		if timedOut {
+			expect = len(batch)
+		} else {
+			expect = max(expect, len(batch))
+		}
+		entries = l.flush(batch, entries)
+		clear(batch) // let the requests go
 		if !open {
 			return
 		}
@@ -284,11 +346,15 @@ func (l *AuditLog) run() {
 }
 
 // flush writes a batch in one AppendAudit call and hands each caller its
-// entries as stored.
-func (l *AuditLog) flush(batch []*auditReq, n int) {
-	entries := make([]storage.AuditEntry, 0, n)
-	for _, req := range batch {
-		entries = append(entries, req.entries...)
+// entries as stored. buf is a buffer for the batch's entries, returned
+// empty for the next batch: the store keeps none of them.
+func (l *AuditLog) flush(batch []*auditReq, buf []storage.AuditEntry) []storage.AuditEntry {
+	entries := batch[0].entries
+	if len(batch) > 1 {
+		for _, req := range batch {
+			buf = append(buf, req.entries...)
+		}
+		entries = buf
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
 	stored, err := l.store.AppendAudit(ctx, entries, SealAudit)
@@ -308,6 +374,8 @@ func (l *AuditLog) flush(batch []*auditReq, n int) {
 		i += len(req.entries)
 		req.err <- err
 	}
+	clear(buf) // drop the entries' strings
+	return buf[:0]
 }
 
 // record appends the audit entry of an operation: success, or the failure

@@ -5,12 +5,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sanad-id/sanad/storage"
+	"github.com/sanad-id/sanad/storage/sqldb"
 )
 
 func TestAuditCanonicalJSON(t *testing.T) {
@@ -209,4 +213,202 @@ type slowAudit struct {
 func (s *slowAudit) AppendAudit(ctx context.Context, es []storage.AuditEntry, seal func(*storage.AuditEntry)) ([]storage.AuditEntry, error) {
 	time.Sleep(s.delay)
 	return s.memAudit.AppendAudit(ctx, es, seal)
+}
+
+// gatedAudit is a memAudit that records the size of every write and holds
+// the writes back while hold is set, until released.
+type gatedAudit struct {
+	memAudit
+	hold    chan struct{} // nil: write at once
+	writing chan struct{} // receives when a held write starts
+	sizes   []int
+}
+
+func (g *gatedAudit) AppendAudit(ctx context.Context, es []storage.AuditEntry, seal func(*storage.AuditEntry)) ([]storage.AuditEntry, error) {
+	g.mu.Lock()
+	hold := g.hold
+	g.sizes = append(g.sizes, len(es))
+	g.mu.Unlock()
+	if hold != nil {
+		g.writing <- struct{}{}
+		<-hold
+	}
+	return g.memAudit.AppendAudit(ctx, es, seal)
+}
+
+func (g *gatedAudit) writes() []int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.sizes)
+}
+
+// appendAsync appends one entry in a goroutine; the channel receives its
+// error.
+func appendAsync(t *testing.T, l *AuditLog, subject string) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.Append(t.Context(), storage.AuditEntry{Action: "x", Subject: subject})
+		done <- err
+	}()
+	return done
+}
+
+// waitDone fails t if an append does not end; the limit only catches a
+// hang, it measures nothing.
+func waitDone(t *testing.T, what string, done <-chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("%s did not end", what)
+	}
+}
+
+// TestAuditLogAdaptiveBatching checks the default (MaxDelay zero) batching
+// with a linger too long to ever end: a lone caller appending one entry
+// after another never waits for company; once appends have come
+// concurrently, a batch waits for as many as the last one had.
+func TestAuditLogAdaptiveBatching(t *testing.T) {
+	g := &gatedAudit{}
+	l := NewAuditLog(g, AuditOptions{linger: time.Hour})
+	defer l.Close()
+
+	// One caller, one entry after another: one write each, at once.
+	for i := range 20 {
+		waitDone(t, fmt.Sprintf("lone append %d", i), appendAsync(t, l, "lone"))
+	}
+	if w := g.writes(); len(w) != 20 {
+		t.Fatalf("20 lone appends took writes %v, want 20 of 1", w)
+	}
+
+	// Four appends queue while a write is held: they are written together,
+	// and the log now expects four.
+	g.mu.Lock()
+	g.hold, g.writing = make(chan struct{}), make(chan struct{})
+	g.mu.Unlock()
+	held := appendAsync(t, l, "held")
+	<-g.writing
+	var queued []<-chan error
+	for i := range 4 {
+		queued = append(queued, appendAsync(t, l, fmt.Sprintf("q%d", i)))
+	}
+	for len(l.reqs) < 4 {
+		runtime.Gosched()
+	}
+	g.mu.Lock()
+	close(g.hold)
+	g.hold = nil
+	g.mu.Unlock()
+	waitDone(t, "held append", held)
+	for i, d := range queued {
+		waitDone(t, fmt.Sprintf("queued append %d", i), d)
+	}
+	before := len(g.writes())
+	if w := g.writes()[before-1]; w != 4 {
+		t.Fatalf("the queued appends were written as %v, want one write of 4", g.writes()[21:])
+	}
+
+	// Three concurrent appends wait for a fourth.
+	var three []<-chan error
+	for i := range 3 {
+		three = append(three, appendAsync(t, l, fmt.Sprintf("c%d", i)))
+	}
+	for len(l.reqs) > 0 {
+		runtime.Gosched()
+	}
+	time.Sleep(20 * time.Millisecond) // a chance for a wrong log to write them
+	for i, d := range three {
+		select {
+		case <-d:
+			t.Fatalf("append c%d ended before a fourth came; writes %v", i, g.writes()[before:])
+		default:
+		}
+	}
+	fourth := appendAsync(t, l, "c3")
+	for i, d := range append(three, fourth) {
+		waitDone(t, fmt.Sprintf("append c%d", i), d)
+	}
+	if w := g.writes()[before:]; !slices.Equal(w, []int{4}) {
+		t.Errorf("four concurrent appends took writes %v, want one of 4", w)
+	}
+	if rep, _ := VerifyAudit(t.Context(), &g.memAudit, nil); rep.Problem != nil || rep.Checked != 29 {
+		t.Errorf("VerifyAudit = %+v, want 29 entries and no problem", rep)
+	}
+}
+
+// TestAuditLogAdaptiveLingerEnds checks that a batch expecting more appends
+// than come is written when the linger ends, and that the log then stops
+// expecting them.
+func TestAuditLogAdaptiveLingerEnds(t *testing.T) {
+	g := &gatedAudit{}
+	l := NewAuditLog(g, AuditOptions{linger: time.Millisecond})
+	defer l.Close()
+	g.mu.Lock()
+	g.hold, g.writing = make(chan struct{}), make(chan struct{})
+	g.mu.Unlock()
+	held := appendAsync(t, l, "held")
+	<-g.writing
+	var queued []<-chan error
+	for i := range 8 {
+		queued = append(queued, appendAsync(t, l, fmt.Sprintf("q%d", i)))
+	}
+	for len(l.reqs) < 8 {
+		runtime.Gosched()
+	}
+	g.mu.Lock()
+	close(g.hold)
+	g.hold = nil
+	g.mu.Unlock()
+	waitDone(t, "held append", held)
+	for i, d := range queued {
+		waitDone(t, fmt.Sprintf("queued append %d", i), d)
+	}
+	// Expecting 8, a lone append still ends, after the linger.
+	waitDone(t, "lone append after a batch of 8", appendAsync(t, l, "lone"))
+	if w := g.writes(); !slices.Equal(w, []int{1, 8, 1}) {
+		t.Errorf("writes %v, want [1 8 1]", w)
+	}
+}
+
+// countingAudit counts the writes to an audit store.
+type countingAudit struct {
+	storage.Audit
+	writes atomic.Int64
+}
+
+func (c *countingAudit) AppendAudit(ctx context.Context, es []storage.AuditEntry, seal func(*storage.AuditEntry)) ([]storage.AuditEntry, error) {
+	c.writes.Add(1)
+	return c.Audit.AppendAudit(ctx, es, seal)
+}
+
+// BenchmarkAuditLogAppend appends one entry per operation from
+// benchParallelism goroutines per CPU, as resident lookups do, and reports
+// how many entries each write carried.
+func BenchmarkAuditLogAppend(b *testing.B) {
+	benchStores(b, func(b *testing.B, db *sqldb.DB) {
+		for _, bc := range []struct {
+			name  string
+			delay time.Duration
+		}{{"adaptive", 0}, {"no-wait", -1}} {
+			b.Run(bc.name, func(b *testing.B) {
+				store := &countingAudit{Audit: db}
+				l := NewAuditLog(store, AuditOptions{MaxDelay: bc.delay})
+				defer l.Close()
+				b.SetParallelism(benchParallelism)
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := l.Append(b.Context(), storage.AuditEntry{Actor: "authn", Action: "resolve",
+							Subject: "0123456789abcdef", Outcome: OutcomeSuccess}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+				b.ReportMetric(float64(b.N)/float64(max(store.writes.Load(), 1)), "entries/write")
+			})
+		}
+	})
 }

@@ -165,3 +165,30 @@ func allDigits(s string) bool {
 func errInvalidLoginID() *Error {
 	return newError(CodeInvalidLoginID, "a login ID is a UIN, a VID, a phone number (+ and digits) or an e-mail address")
 }
+
+// IssuerActor is the audit actor of IdentityData.
+const IssuerActor = "issuer"
+
+// IdentityData returns the identity data of the resident with internal id
+// personID, UIN included, for the credential issuer to render a credential
+// from (it implements issuer.DataProvider). The access is audited. A
+// resident who is not ACTIVE gets no credential: the error is CodeNotFound,
+// as for an unknown id, so a caller can't tell them apart.
+func (r *Repository) IdentityData(ctx context.Context, personID string) (map[string]any, error) {
+	const action = "issue-credential"
+	rec, err := r.store.GetResident(ctx, personID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, r.recordFailure(ctx, IssuerActor, action, personID, errNotFound("resident"))
+	}
+	if err != nil {
+		return nil, errServer(err)
+	}
+	if rec.Status != StatusActive {
+		return nil, r.recordFailure(ctx, IssuerActor, action, personID, errNotFound("resident"))
+	}
+	p, err := r.person(ctx, IssuerActor, action, KindUIN, rec)
+	if err != nil {
+		return nil, err
+	}
+	return p.Identity, nil
+}

@@ -20,10 +20,8 @@ import (
 // endpointURL is the endpoint's URL, an accepted audience besides the issuer
 // outside the FAPI 2.0 profile. Every failure is invalid_client.
 func (p *Provider) authenticateClient(ctx context.Context, form url.Values, endpointURL string) (*client, error) {
-	for _, k := range []string{"client_id", "client_assertion", "client_assertion_type"} {
-		if len(form[k]) > 1 {
-			return nil, ErrInvalidRequest("parameter "+k+" is repeated", nil)
-		}
+	if err := checkClientAuthParams(form); err != nil {
+		return nil, err
 	}
 	in := ClientAssertion{Type: form.Get("client_assertion_type"), JWT: form.Get("client_assertion"), ClientID: form.Get("client_id")}
 	if in.JWT == "" {
@@ -52,6 +50,46 @@ func (p *Provider) authenticateClient(ctx context.Context, form url.Values, endp
 	}
 	if err := p.assert.Verify(ctx, in, ClientKeys{ID: cl.ID, Keys: cl.Keys}, aud); err != nil {
 		return nil, err
+	}
+	return cl, nil
+}
+
+// checkClientAuthParams refuses repeated client authentication parameters.
+func checkClientAuthParams(form url.Values) error {
+	for _, k := range []string{"client_id", "client_assertion", "client_assertion_type"} {
+		if len(form[k]) > 1 {
+			return ErrInvalidRequest("parameter "+k+" is repeated", nil)
+		}
+	}
+	return nil
+}
+
+// authenticateClientOrNone authenticates the client of a PAR or
+// authorization code token request: with private_key_jwt, or, for a public
+// client (token_endpoint_auth_method none), by its client_id alone. A
+// request without an assertion from any other client, or from a public
+// client under FAPI 2.0 (which allows confidential clients only), is
+// invalid_client.
+func (p *Provider) authenticateClientOrNone(ctx context.Context, form url.Values, endpointURL string) (*client, error) {
+	if err := checkClientAuthParams(form); err != nil {
+		return nil, err
+	}
+	id := form.Get("client_id")
+	if form.Get("client_assertion") != "" || form.Get("client_assertion_type") != "" || id == "" {
+		return p.authenticateClient(ctx, form, endpointURL)
+	}
+	cl, err := p.clients.get(ctx, id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, ErrInvalidClient(errors.New("unknown client"))
+	case err != nil:
+		return nil, ErrServerError(err)
+	case !cl.active():
+		return nil, ErrInvalidClient(errors.New("client is not active"))
+	case !cl.public():
+		return nil, ErrInvalidClient(errors.New("no client assertion (the client uses private_key_jwt)"))
+	case p.cfg.Profile == ProfileFAPI2:
+		return nil, ErrInvalidClient(errors.New("public clients are not allowed under FAPI 2.0"))
 	}
 	return cl, nil
 }

@@ -88,8 +88,13 @@ func (c *accessClaims) jkt() string {
 
 // AccessToken is a verified access token, for the credential issuer.
 type AccessToken struct {
-	// Subject is the pairwise subject of the resident for the client.
-	Subject  string
+	// Subject is the pairwise subject of the resident for the client (for
+	// the credential issuer, with the pre-authorized grant).
+	Subject string
+	// ClientID is the client the token was issued to: empty for a wallet
+	// that redeemed a pre-authorized code anonymously (a proof of
+	// possession then carries no iss, OpenID4VCI section 8.2.1.1); for a
+	// wallet that sent a client_id without authenticating, the id it sent.
 	ClientID string
 	// Scopes are all the token's scopes; CredentialScopes those of them
 	// that name credential configurations.
@@ -121,9 +126,13 @@ func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (*Access
 	if err != nil {
 		return nil, err
 	}
+	clientID := rec.ClientID
+	if clientID == anonymousClientID {
+		clientID = ""
+	}
 	return &AccessToken{
 		Subject:              rec.Subject,
-		ClientID:             rec.ClientID,
+		ClientID:             clientID,
 		Scopes:               slices.Clone(rec.Scopes),
 		CredentialScopes:     slices.Clone(rec.CredentialScopes),
 		AuthorizationDetails: rec.AuthorizationDetails,

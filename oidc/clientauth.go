@@ -36,10 +36,15 @@ var ClientAssertionAlgs = []string{"RS256", "PS256", "ES256", "EdDSA"}
 
 // Defaults for ClientAssertionVerifier.
 const (
-	DefaultAssertionLeeway       = 30 * time.Second
-	DefaultAssertionMaxLifetime  = 5 * time.Minute
-	DefaultAssertionReplayWindow = 24 * time.Hour
+	DefaultAssertionLeeway      = 30 * time.Second
+	DefaultAssertionMaxLifetime = 5 * time.Minute
 )
+
+// jtiMargin is how long a jti is remembered beyond the last moment its
+// assertion can be accepted (exp plus the leeway): it covers the rounding
+// of the state's TTLs and small differences between the clocks of servers
+// sharing the state.
+const jtiMargin = 5 * time.Second
 
 // maxJWTSize bounds the size of a client assertion or DPoP proof we parse.
 const maxJWTSize = 16 << 10
@@ -61,8 +66,9 @@ type ClientKeys struct {
 
 // ClientAssertionVerifier verifies private_key_jwt client assertions (RFC
 // 7523, OpenID Connect Core section 9). The zero values of Now, Leeway,
-// MaxLifetime and ReplayWindow mean time.Now and the Default... constants;
-// State is required: it remembers each jti for ReplayWindow.
+// MaxLifetime mean time.Now and the Default... constants. State is required:
+// it remembers each jti until its assertion has expired for good (exp plus
+// Leeway, plus jtiMargin), and at least ReplayWindow when that is set.
 type ClientAssertionVerifier struct {
 	State        storage.State
 	Now          func() time.Time
@@ -121,11 +127,16 @@ func (v *ClientAssertionVerifier) Verify(ctx context.Context, in ClientAssertion
 		return ErrInvalidClient(err)
 	}
 
-	// The jti is remembered for the replay window, and at least until the
-	// assertion has expired for good.
-	ttl := orDefault(v.ReplayWindow, DefaultAssertionReplayWindow)
-	if untilExp := c.Exp.time().Add(leeway).Sub(now) + time.Second; untilExp > ttl {
-		ttl = untilExp
+	// The jti is remembered until the assertion has expired for good:
+	// after exp plus the leeway, checkClaims refuses it whatever its jti,
+	// so remembering it longer protects nothing (RFC 7523 section 3 asks
+	// for the jti to be kept for the assertion's validity). checkClaims
+	// bounds exp to MaxLifetime plus the leeway ahead, so an entry lives
+	// minutes, not the 24 hours it used to: at 1 000 sign-ins a second that
+	// was 86 million entries. ReplayWindow, if set, keeps it longer.
+	ttl := c.Exp.time().Add(leeway).Sub(now) + jtiMargin
+	if v.ReplayWindow > ttl {
+		ttl = v.ReplayWindow
 	}
 	sum := sha256.Sum256([]byte(c.Jti))
 	key := "oidc:jti:" + client.ID + ":" + hex.EncodeToString(sum[:])

@@ -493,3 +493,62 @@ func (brokenState) PutNew(context.Context, string, []byte, time.Duration) (bool,
 	return false, errBackendDown
 }
 func (brokenState) Get(context.Context, string) ([]byte, error) { return nil, errBackendDown }
+
+// ttlState records the TTL of every PutNew.
+type ttlState struct {
+	storage.State
+	mu   sync.Mutex
+	ttls map[string]time.Duration
+}
+
+func (s *ttlState) PutNew(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	s.mu.Lock()
+	s.ttls[key] = ttl
+	s.mu.Unlock()
+	return s.State.PutNew(ctx, key, value, ttl)
+}
+
+// TestClientAssertionJTIRetention checks how long a jti is remembered:
+// until its assertion can no longer be accepted (exp plus the leeway, plus
+// a margin), not a fixed day; ReplayWindow can lengthen it.
+func TestClientAssertionJTIRetention(t *testing.T) {
+	keys := newTestKeys(t)
+	client := ClientKeys{ID: testClient, Keys: keys.clientSet(t)}
+	aud := []string{testIssuer, testTokenURL}
+	tests := []struct {
+		name   string
+		now    time.Time // when the assertion is presented
+		exp    time.Time
+		window time.Duration
+		want   time.Duration
+	}{
+		{"fresh assertion", testNow, testNow.Add(2 * time.Minute), 0, 2*time.Minute + DefaultAssertionLeeway + jtiMargin},
+		{"presented late", testNow.Add(2 * time.Minute), testNow.Add(2 * time.Minute), 0, DefaultAssertionLeeway + jtiMargin},
+		{"within the leeway after exp", testNow.Add(2*time.Minute + 20*time.Second), testNow.Add(2 * time.Minute), 0, 10*time.Second + jtiMargin},
+		{"fractional exp", testNow, testNow.Add(90*time.Second + 500*time.Millisecond), 0, 90*time.Second + 500*time.Millisecond + DefaultAssertionLeeway + jtiMargin},
+		{"longer replay window", testNow, testNow.Add(2 * time.Minute), time.Hour, time.Hour},
+		{"shorter replay window", testNow, testNow.Add(2 * time.Minute), time.Second, 2*time.Minute + DefaultAssertionLeeway + jtiMargin},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &ttlState{State: storagetest.OpenMemory(t), ttls: map[string]time.Duration{}}
+			v := &ClientAssertionVerifier{State: s, Now: func() time.Time { return tt.now }, ReplayWindow: tt.window}
+			c := assertionClaimsAt(testNow)
+			c["exp"] = float64(tt.exp.UnixMilli()) / 1000
+			jwt := signJWS(t, "ES256", keys.ec, map[string]any{"kid": "k1"}, c)
+			wantCode(t, "Verify", v.Verify(t.Context(), ClientAssertion{Type: ClientAssertionType, JWT: jwt}, client, aud), "")
+			sum := sha256.Sum256([]byte(c["jti"].(string)))
+			got, ok := s.ttls[fmt.Sprintf("oidc:jti:%s:%x", testClient, sum)]
+			if !ok {
+				t.Fatalf("no jti recorded; recorded %v", s.ttls)
+			}
+			if got != tt.want {
+				t.Errorf("jti TTL = %s, want %s", got, tt.want)
+			}
+			// Never shorter than the assertion's acceptance.
+			if last := tt.exp.Add(DefaultAssertionLeeway); tt.now.Add(got).Before(last) {
+				t.Errorf("jti forgotten at %s, before the assertion stops being accepted at %s", tt.now.Add(got), last)
+			}
+		})
+	}
+}

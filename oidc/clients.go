@@ -168,6 +168,37 @@ type ClientAdditionalConfig struct {
 	// client (a resource server); without it a client may introspect only
 	// its own tokens.
 	Introspection bool `json:"introspection,omitempty"`
+	// Scope is the space-separated credential scopes a public client
+	// (clientAuthMethods ["none"], a wallet app) may ask for (RFC 7591's
+	// scope metadata); required for public clients and only for them.
+	// OpenID Connect scopes and sanad:consents are refused here, and the
+	// provider refuses at /authorize any that is not a scope of the
+	// credential issuer.
+	Scope string `json:"scope,omitempty"`
+}
+
+// scopes returns the registered scopes (Scope).
+func (c *ClientAdditionalConfig) scopes() []string { return strings.Fields(c.Scope) }
+
+// Limits of a public client's registered scopes.
+const (
+	maxClientScopes      = 20
+	maxClientScopeLength = 100
+)
+
+// validScopeToken reports whether s is a scope token (RFC 6749 section
+// 3.3: NQCHAR, no space, quote or backslash) of at most
+// maxClientScopeLength characters.
+func validScopeToken(s string) bool {
+	if s == "" || len(s) > maxClientScopeLength {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // Userinfo response types (ClientAdditionalConfig.UserinfoResponseType).
@@ -340,6 +371,20 @@ func ParseClientAdditionalConfig(b []byte) (ClientAdditionalConfig, error) {
 		// FAPI 2.0: PAR without PKCE is not a profile Sanad offers.
 		return bad("require_pushed_authorization_requests needs require_pkce")
 	}
+	scopes := cfg.scopes()
+	if len(scopes) > maxClientScopes {
+		return bad(fmt.Sprintf("scope may hold at most %d scopes", maxClientScopes))
+	}
+	for i, sc := range scopes {
+		switch {
+		case !validScopeToken(sc):
+			return bad(fmt.Sprintf("scope must be space-separated scope tokens of 1 to %d characters", maxClientScopeLength))
+		case slices.Contains(standardScopes, sc) || sc == ConsentScope:
+			return bad("scope may hold credential scopes only, not " + sc)
+		case slices.Contains(scopes[:i], sc):
+			return bad("scope must not repeat a scope")
+		}
+	}
 	return cfg, nil
 }
 
@@ -368,7 +413,11 @@ func (q *ClientRegistration) Validate() error {
 		return clientInvalid(ClientMgmtInvalidClientID,
 			fmt.Sprintf("clientId must be 1 to %d letters, digits or . _ ~ -", maxClientIDLength))
 	}
-	if _, err := parseClientPublicKey(q.PublicKey); err != nil {
+	if isPublicClient(q.ClientAuthMethods) {
+		if !isJSONNull(q.PublicKey) {
+			return clientInvalid(ClientMgmtInvalidPublicKey, `a public client (clientAuthMethods ["none"]) registers no publicKey`)
+		}
+	} else if _, err := parseClientPublicKey(q.PublicKey); err != nil {
 		return err
 	}
 	if q.RelyingPartyID == "" || strings.TrimSpace(q.RelyingPartyID) != q.RelyingPartyID ||
@@ -458,23 +507,58 @@ func validateClientFields(f clientFields) error {
 	if err := validateRedirectURIs(f.redirectURIs); err != nil {
 		return err
 	}
+	clientGrantTypes := []string{GrantTypeAuthorizationCode, GrantTypePreAuthorizedCode}
 	if len(f.grantTypes) == 0 {
-		return clientInvalid(ClientMgmtInvalidGrantType, "grantTypes must be [\"authorization_code\"]")
+		return clientInvalid(ClientMgmtInvalidGrantType, "grantTypes must hold "+strings.Join(clientGrantTypes, " or both"))
 	}
-	if err := clientSubset(f.grantTypes, []string{"authorization_code"}, ClientMgmtInvalidGrantType, "grantTypes"); err != nil {
+	if err := clientSubset(f.grantTypes, clientGrantTypes, ClientMgmtInvalidGrantType, "grantTypes"); err != nil {
 		return err
 	}
-	if len(f.authMethods) == 0 {
-		return clientInvalid(ClientMgmtInvalidClientAuth, "clientAuthMethods must be [\"private_key_jwt\"]")
+	if len(f.authMethods) != 1 || (f.authMethods[0] != AuthMethodPrivateKeyJWT && f.authMethods[0] != AuthMethodNone) {
+		// Both at once would let anyone act as the client without its key.
+		return clientInvalid(ClientMgmtInvalidClientAuth, `clientAuthMethods must be ["private_key_jwt"], or ["none"] for a public client`)
 	}
-	if err := clientSubset(f.authMethods, []string{"private_key_jwt"}, ClientMgmtInvalidClientAuth, "clientAuthMethods"); err != nil {
-		return err
+	var cfg ClientAdditionalConfig
+	if !isJSONNull(f.additionalConfig) {
+		var err error
+		if cfg, err = ParseClientAdditionalConfig(f.additionalConfig); err != nil {
+			return err
+		}
 	}
-	if isJSONNull(f.additionalConfig) {
+	return validatePublicClientFields(f, cfg)
+}
+
+// isPublicClient reports whether clientAuthMethods make a public client.
+func isPublicClient(authMethods []string) bool {
+	return slices.Equal(authMethods, []string{AuthMethodNone})
+}
+
+// validatePublicClientFields: anyone can claim a public client's id (a
+// wallet app holds no secret), so such a client may only get what the
+// resident who logs in gets anyway, a credential: it registers its
+// credential scopes (additionalConfig "scope"), no userClaims, and none of
+// consent_management, introspection or the userinfo and ID token settings.
+// Only public clients register a scope.
+func validatePublicClientFields(f clientFields, cfg ClientAdditionalConfig) error {
+	if !isPublicClient(f.authMethods) {
+		if cfg.Scope != "" {
+			return clientInvalid(ClientMgmtInvalidAdditionalConfig, `scope is for public clients (clientAuthMethods ["none"]) only`)
+		}
 		return nil
 	}
-	_, err := ParseClientAdditionalConfig(f.additionalConfig)
-	return err
+	// "none" is what is refused when the rest does not fit a public client.
+	if len(f.userClaims) > 0 {
+		return clientInvalid(ClientMgmtInvalidClientAuth, `clientAuthMethods ["none"] is for clients without userClaims: a public client gets credential scopes only`)
+	}
+	if len(cfg.scopes()) == 0 {
+		return clientInvalid(ClientMgmtInvalidClientAuth, `clientAuthMethods ["none"] needs the client's credential scopes in additionalConfig scope`)
+	}
+	if cfg.ConsentManagement || cfg.Introspection || cfg.UserinfoResponseType != "" || cfg.UserinfoEncryptionJWK != nil ||
+		cfg.IDTokenSignedResponseAlg != "" {
+		return clientInvalid(ClientMgmtInvalidAdditionalConfig,
+			"a public client may not set consent_management, introspection, userinfo or ID token settings")
+	}
+	return nil
 }
 
 func validClientName(s string) bool {
@@ -692,6 +776,14 @@ func clientKeySetHash(keys ...clientPublicKey) []byte {
 	return h.Sum(nil)
 }
 
+// publicClientKeyHash is the stored PublicKeyHash of a public client, which
+// has no key: unique per client id (the column is), and never the hash of
+// a key set, whose input is a sequence of 32-byte thumbprints.
+func publicClientKeyHash(clientID string) []byte {
+	sum := sha256.Sum256([]byte("sanad:public-client\x00" + clientID))
+	return sum[:]
+}
+
 // clientKeySet is the stored PublicKeys: a JWK set.
 type clientKeySet struct {
 	Keys []json.RawMessage `json:"keys"`
@@ -720,11 +812,18 @@ func (r *ClientRegistry) Create(ctx context.Context, q ClientRegistration) (stor
 	if err := q.Validate(); err != nil {
 		return storage.Client{}, err
 	}
-	key, err := parseClientPublicKey(q.PublicKey)
-	if err != nil {
-		return storage.Client{}, err
+	keys := clientKeySet{Keys: []json.RawMessage{}}
+	var hash []byte
+	if isPublicClient(q.ClientAuthMethods) {
+		hash = publicClientKeyHash(q.ClientID)
+	} else {
+		key, err := parseClientPublicKey(q.PublicKey)
+		if err != nil {
+			return storage.Client{}, err
+		}
+		keys.Keys, hash = []json.RawMessage{key.jwk}, clientKeySetHash(key)
 	}
-	set, err := json.Marshal(clientKeySet{Keys: []json.RawMessage{key.jwk}})
+	set, err := json.Marshal(keys)
 	if err != nil {
 		return storage.Client{}, clientServerError(err)
 	}
@@ -734,7 +833,7 @@ func (r *ClientRegistry) Create(ctx context.Context, q ClientRegistration) (stor
 		Name:             q.ClientName,
 		NameLangMap:      q.ClientNameLangMap,
 		PublicKeys:       set,
-		PublicKeyHash:    clientKeySetHash(key),
+		PublicKeyHash:    hash,
 		RelyingPartyID:   q.RelyingPartyID,
 		UserClaims:       q.UserClaims,
 		ACRs:             q.AuthContextRefs,
@@ -809,6 +908,10 @@ func (r *ClientRegistry) Update(ctx context.Context, id string, q ClientUpdate) 
 		if err != nil {
 			return storage.Client{}, clientServerError(err)
 		}
+		if isJSONNull(key) && !isPublicClient(q.ClientAuthMethods) {
+			return storage.Client{}, clientInvalid(ClientMgmtInvalidClientAuth,
+				`the client was registered without a public key: its clientAuthMethods must stay ["none"]`)
+		}
 		if err := checkUserinfoEncryption(q.AdditionalConfig, key); err != nil {
 			return storage.Client{}, err
 		}
@@ -858,11 +961,14 @@ func (r *ClientRegistry) List(ctx context.Context, after string, limit int) ([]s
 }
 
 // ClientPublicJWK returns the first key of a client's stored JWK set, as it
-// was registered.
+// was registered; JSON null for a public client registered without one.
 func ClientPublicJWK(c storage.Client) (json.RawMessage, error) {
 	var set clientKeySet
-	if err := json.Unmarshal(c.PublicKeys, &set); err != nil || len(set.Keys) == 0 {
-		return nil, fmt.Errorf("oidc: client %q has no stored public key", c.ID)
+	if err := json.Unmarshal(c.PublicKeys, &set); err != nil || set.Keys == nil {
+		return nil, fmt.Errorf("oidc: client %q has no stored public key set", c.ID)
+	}
+	if len(set.Keys) == 0 {
+		return json.RawMessage("null"), nil
 	}
 	return set.Keys[0], nil
 }

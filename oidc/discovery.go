@@ -36,30 +36,33 @@ var (
 // 1.0 section 3 and RFC 8414, with RFC 9126 (PAR), RFC 9449 (DPoP), RFC
 // 9207 (iss), RFC 7662 and RFC 7009 members. Field order is the JSON order.
 type discoveryDocument struct {
-	Issuer                                     string   `json:"issuer"`
-	AuthorizationEndpoint                      string   `json:"authorization_endpoint"`
-	TokenEndpoint                              string   `json:"token_endpoint"`
-	UserinfoEndpoint                           string   `json:"userinfo_endpoint"`
-	JWKSURI                                    string   `json:"jwks_uri"`
-	PushedAuthorizationRequestEndpoint         string   `json:"pushed_authorization_request_endpoint"`
-	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests"`
-	IntrospectionEndpoint                      string   `json:"introspection_endpoint"`
-	IntrospectionEndpointAuthMethods           []string `json:"introspection_endpoint_auth_methods_supported"`
-	IntrospectionEndpointAuthSigningAlgs       []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
-	RevocationEndpoint                         string   `json:"revocation_endpoint"`
-	RevocationEndpointAuthMethods              []string `json:"revocation_endpoint_auth_methods_supported"`
-	RevocationEndpointAuthSigningAlgs          []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
-	ResponseTypes                              []string `json:"response_types_supported"`
-	ResponseModes                              []string `json:"response_modes_supported"`
-	GrantTypes                                 []string `json:"grant_types_supported"`
-	SubjectTypes                               []string `json:"subject_types_supported"`
-	IDTokenSigningAlgs                         []string `json:"id_token_signing_alg_values_supported"`
-	UserinfoSigningAlgs                        []string `json:"userinfo_signing_alg_values_supported"`
-	UserinfoEncryptionAlgs                     []string `json:"userinfo_encryption_alg_values_supported"`
-	UserinfoEncryptionEncs                     []string `json:"userinfo_encryption_enc_values_supported"`
-	TokenEndpointAuthMethods                   []string `json:"token_endpoint_auth_methods_supported"`
-	TokenEndpointAuthSigningAlgs               []string `json:"token_endpoint_auth_signing_alg_values_supported"`
-	CodeChallengeMethods                       []string `json:"code_challenge_methods_supported"`
+	Issuer                               string   `json:"issuer"`
+	AuthorizationEndpoint                string   `json:"authorization_endpoint"`
+	TokenEndpoint                        string   `json:"token_endpoint"`
+	UserinfoEndpoint                     string   `json:"userinfo_endpoint"`
+	JWKSURI                              string   `json:"jwks_uri"`
+	PushedAuthorizationRequestEndpoint   string   `json:"pushed_authorization_request_endpoint"`
+	RequirePushedAuthorizationRequests   bool     `json:"require_pushed_authorization_requests"`
+	IntrospectionEndpoint                string   `json:"introspection_endpoint"`
+	IntrospectionEndpointAuthMethods     []string `json:"introspection_endpoint_auth_methods_supported"`
+	IntrospectionEndpointAuthSigningAlgs []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
+	RevocationEndpoint                   string   `json:"revocation_endpoint"`
+	RevocationEndpointAuthMethods        []string `json:"revocation_endpoint_auth_methods_supported"`
+	RevocationEndpointAuthSigningAlgs    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
+	ResponseTypes                        []string `json:"response_types_supported"`
+	ResponseModes                        []string `json:"response_modes_supported"`
+	GrantTypes                           []string `json:"grant_types_supported"`
+	SubjectTypes                         []string `json:"subject_types_supported"`
+	IDTokenSigningAlgs                   []string `json:"id_token_signing_alg_values_supported"`
+	UserinfoSigningAlgs                  []string `json:"userinfo_signing_alg_values_supported"`
+	UserinfoEncryptionAlgs               []string `json:"userinfo_encryption_alg_values_supported"`
+	UserinfoEncryptionEncs               []string `json:"userinfo_encryption_enc_values_supported"`
+	TokenEndpointAuthMethods             []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs         []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	CodeChallengeMethods                 []string `json:"code_challenge_methods_supported"`
+	// PreAuthorizedGrantAnonymousAccess is OpenID4VCI's (section 12.3):
+	// the pre-authorized grant without client authentication.
+	PreAuthorizedGrantAnonymousAccess          bool     `json:"pre-authorized_grant_anonymous_access_supported,omitempty"`
 	DPoPSigningAlgs                            []string `json:"dpop_signing_alg_values_supported"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	Scopes                                     []string `json:"scopes_supported"`
@@ -122,6 +125,17 @@ func (p *Provider) discovery() *discoveryDocument {
 		}
 	}
 	authMethods := []string{AuthMethodPrivateKeyJWT}
+	// Public clients (wallet apps) use none at the token endpoint, never at
+	// introspection or revocation; they exist for credential scopes, and
+	// not under FAPI 2.0.
+	tokenAuthMethods := authMethods
+	if p.cfg.CredentialIssuer != "" && p.cfg.Profile != ProfileFAPI2 {
+		tokenAuthMethods = []string{AuthMethodPrivateKeyJWT, AuthMethodNone}
+	}
+	grantTypes := []string{GrantTypeAuthorizationCode}
+	if p.cfg.CredentialGrants != nil {
+		grantTypes = append(grantTypes, GrantTypePreAuthorizedCode)
+	}
 	return &discoveryDocument{
 		Issuer:                                     p.issuer,
 		AuthorizationEndpoint:                      p.endpoint(PathAuthorize),
@@ -138,15 +152,16 @@ func (p *Provider) discovery() *discoveryDocument {
 		RevocationEndpointAuthSigningAlgs:          ClientAssertionAlgs,
 		ResponseTypes:                              []string{"code"},
 		ResponseModes:                              []string{"query"},
-		GrantTypes:                                 []string{GrantTypeAuthorizationCode},
+		GrantTypes:                                 grantTypes,
 		SubjectTypes:                               []string{"pairwise"},
 		IDTokenSigningAlgs:                         signing,
 		UserinfoSigningAlgs:                        signing,
 		UserinfoEncryptionAlgs:                     []string{userinfoAlgRSA, userinfoAlgEC},
 		UserinfoEncryptionEncs:                     []string{userinfoEnc},
-		TokenEndpointAuthMethods:                   authMethods,
+		TokenEndpointAuthMethods:                   tokenAuthMethods,
 		TokenEndpointAuthSigningAlgs:               ClientAssertionAlgs,
 		CodeChallengeMethods:                       []string{PKCEMethodS256},
+		PreAuthorizedGrantAnonymousAccess:          p.cfg.CredentialGrants != nil,
 		DPoPSigningAlgs:                            DPoPAlgs,
 		AuthorizationResponseIssParameterSupported: true,
 		Scopes:                   scopes,

@@ -23,6 +23,16 @@ func TestDiscoveryGolden(t *testing.T) {
 			c.Profile = ProfileFAPI2
 			c.Languages = []string{"ara", "eng"}
 		}}},
+		// The authorization server of a credential issuer: the
+		// pre-authorized grant, anonymous access and public clients.
+		{name: "issuance", golden: "discovery-issuance.golden.json", opts: []func(*Config){func(c *Config) {
+			c.CredentialGrants = &cgGrants{}
+			c.Authn = cgAuthn{}
+			c.CredentialConfigurationIDs = []string{"NationalID_SDJWT"}
+		}}},
+		{name: "no credential issuer", golden: "discovery-oidc.golden.json", opts: []func(*Config){func(c *Config) {
+			c.CredentialIssuer, c.CredentialScopes = "", nil
+		}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

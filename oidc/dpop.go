@@ -144,6 +144,16 @@ func (v *DPoPVerifier) Verify(ctx context.Context, r DPoPRequest) (string, error
 	return jkt, nil
 }
 
+// VerifyProof is Verify in the shape the credential issuer consumes DPoP
+// proofs through: proof is the request's single DPoP header value, method
+// and url the request's (url as seen from outside: the public base URL),
+// accessToken the token the request presents ("" where it presents none).
+// It returns the proof key's thumbprint, to compare with the token's
+// cnf.jkt (CheckTokenJKT), and Verify's errors.
+func (v *DPoPVerifier) VerifyProof(ctx context.Context, proof, method, url, accessToken string) (string, error) {
+	return v.Verify(ctx, DPoPRequest{Proof: proof, Method: method, URL: url, AccessToken: accessToken})
+}
+
 func (v *DPoPVerifier) now() time.Time {
 	if v.Now != nil {
 		return v.Now()

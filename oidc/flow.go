@@ -117,6 +117,21 @@ type TxView struct {
 	FormToken string
 	// ConsentAction is set once authenticated.
 	ConsentAction string
+	// OAuthDetailsHashes are the oauth-details-hash values that bind
+	// eSignet UI API calls to the transaction (uiapi.go): the hash of its
+	// oauth-details response in the shape of v2 and v3, and in v1's. The
+	// flow makes them when the transaction opens (oauthDetailsBinding) and
+	// keeps them with it, so that a bound call compares instead of
+	// re-encoding the response, and so that an edit of the client during
+	// the sign-in changes neither the response nor its hash. A flow that
+	// leaves them empty has them recomputed from the view on every bound
+	// call.
+	OAuthDetailsHashes []string
+
+	// oauthDetails are the responses the hashes are of, as sent (v2 and
+	// v3's, v1's); only StartTransaction and StartPARTransaction set them,
+	// so that oauth-details sends what was hashed without encoding it again.
+	oauthDetails [2][]byte
 }
 
 // AuthFactor is one factor of a factor list (eSignet's authFactors entry).

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 )
@@ -12,7 +13,8 @@ import (
 const requestURIPrefix = "urn:ietf:params:oauth:request_uri:"
 
 // handlePAR serves the pushed authorization request endpoint (RFC 9126):
-// the client authenticates (private_key_jwt), the request is validated as
+// the client authenticates (private_key_jwt, or its client_id alone for a
+// public client), the request is validated as
 // /authorize would, and is kept under a single-use request_uri for PARTTL.
 // A DPoP proof sent with the push binds the code to its key, as dpop_jkt
 // would (RFC 9449 section 10.1).
@@ -27,7 +29,7 @@ func (p *Provider) handlePAR(c *gin.Context) {
 		p.tokenError(c, ErrInvalidRequest("parameters must be in the body", nil))
 		return
 	}
-	cl, err := p.authenticateClient(ctx, form, p.endpoint(PathPAR))
+	cl, err := p.authenticateClientOrNone(ctx, form, p.endpoint(PathPAR))
 	if err != nil {
 		p.tokenError(c, err)
 		return
@@ -67,6 +69,10 @@ func (p *Provider) handlePAR(c *gin.Context) {
 		}
 		req.DPoPJKT = jkt
 	}
+	if perr := p.validatePublicClient(cl, req); perr != nil {
+		p.tokenError(c, perr)
+		return
+	}
 	if _, perr := p.validate(cl, req); perr != nil {
 		p.tokenError(c, perr)
 		return
@@ -82,26 +88,41 @@ func (p *Provider) handlePAR(c *gin.Context) {
 
 // validateAuthorizationDetails checks authorization_details (RFC 9396):
 // a JSON array of objects with a type; the only type is openid_credential
-// (OpenID4VCI section 5.1.1), and only when a credential issuer is set.
+// (OpenID4VCI section 5.1.1), only when a credential issuer is set, and
+// its credential_configuration_id must be one of the issuer's. The details
+// are returned as granted: each with credential_identifiers holding its
+// configuration id (OpenID4VCI section 6.2), which the token response
+// echoes.
 func (p *Provider) validateAuthorizationDetails(raw string) (json.RawMessage, *Error) {
+	invalid := func(desc string, cause error) *Error {
+		return newError(CodeInvalidAuthorizationDetails, http.StatusBadRequest, desc, cause)
+	}
 	var details []map[string]any
 	if err := json.Unmarshal([]byte(raw), &details); err != nil || len(details) == 0 {
-		return nil, newError(CodeInvalidAuthorizationDetails, http.StatusBadRequest, "authorization_details must be a non-empty JSON array of objects", err)
+		return nil, invalid("authorization_details must be a non-empty JSON array of objects", err)
 	}
 	for _, d := range details {
-		typ, _ := d["type"].(string)
-		if typ != "openid_credential" || p.cfg.CredentialIssuer == "" {
-			return nil, newError(CodeInvalidAuthorizationDetails, http.StatusBadRequest, "unsupported authorization_details type", nil)
+		if d == nil {
+			return nil, invalid("authorization_details must be a non-empty JSON array of objects", nil)
 		}
-		if id, ok := d["credential_configuration_id"].(string); !ok || id == "" {
-			return nil, newError(CodeInvalidAuthorizationDetails, http.StatusBadRequest, "openid_credential needs a credential_configuration_id", nil)
+		typ, _ := d["type"].(string)
+		if typ != credentialDetailType || p.cfg.CredentialIssuer == "" {
+			return nil, invalid("unsupported authorization_details type", nil)
+		}
+		id, ok := d["credential_configuration_id"].(string)
+		if !ok || id == "" {
+			return nil, invalid("openid_credential needs a credential_configuration_id", nil)
+		}
+		if !slices.Contains(p.cfg.CredentialConfigurationIDs, id) {
+			return nil, invalid("unknown credential_configuration_id", errors.New("credential_configuration_id "+quoteShort(id)))
 		}
 		if locs, ok := d["locations"]; ok {
 			l, isList := locs.([]any)
 			if !isList || len(l) != 1 || l[0] != p.cfg.CredentialIssuer {
-				return nil, newError(CodeInvalidAuthorizationDetails, http.StatusBadRequest, "locations must name this provider's credential issuer", nil)
+				return nil, invalid("locations must name this provider's credential issuer", nil)
 			}
 		}
+		d["credential_identifiers"] = []string{id}
 	}
 	out, _ := json.Marshal(details)
 	return out, nil

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -80,6 +81,16 @@ type Config struct {
 	// CredentialScopes are the scopes of the issuer's credential
 	// configurations.
 	CredentialScopes []string
+	// CredentialConfigurationIDs are the ids of the issuer's credential
+	// configurations: openid_credential authorization details must name
+	// one of them.
+	CredentialConfigurationIDs []string
+	// CredentialGrants is the credential issuer's side of the
+	// pre-authorized code grant and of c_nonce. Nil: no pre-authorized
+	// grant, no c_nonce in token responses. Setting it needs
+	// CredentialIssuer, CredentialConfigurationIDs and an Authn that
+	// implements PairwiseSubjects.
+	CredentialGrants CredentialGrants
 	// Languages are the login UI's languages, ISO 639-3, the default first
 	// (eng, fra, ara).
 	Languages []string
@@ -182,6 +193,7 @@ func New(cfg Config) (*Provider, error) {
 	default:
 		errs = append(errs, fmt.Errorf("oidc: Profile %q is not %q or %q", cfg.Profile, ProfileDefault, ProfileFAPI2))
 	}
+	errs = append(errs, checkCredentialConfig(&cfg)...)
 	if cfg.Keys != nil && len(cfg.Keys.Algorithms(keys.PurposeOIDCSigning)) == 0 {
 		errs = append(errs, errors.New("oidc: the key service has no oidc-signing key set"))
 	}
@@ -289,6 +301,10 @@ type client struct {
 
 func (c *client) active() bool { return c.Status == ClientStatusActive }
 
+// public reports whether the client is a public client (a wallet app):
+// token_endpoint_auth_method none, credential scopes only.
+func (c *client) public() bool { return slices.Contains(c.AuthMethods, AuthMethodNone) }
+
 // sector is the client's pairwise subject sector: its sector identifier,
 // the host of its redirect URIs if they share one, else its id.
 func (c *client) sector() string {
@@ -356,6 +372,11 @@ func (cc *clientCache) get(ctx context.Context, id string) (*client, error) {
 		return nil, fmt.Errorf("oidc: stored client %q keys: %w", id, err)
 	}
 	c := &client{Client: sc, Config: cfg, Keys: set}
+	if c.public() {
+		// A public client proves nothing at the token endpoint: PKCE is
+		// what binds its code to it (RFC 9700 section 2.1.1).
+		c.Config.RequirePKCE = true
+	}
 	cc.mu.Lock()
 	if len(cc.m) > 10000 {
 		clear(cc.m)

@@ -18,24 +18,37 @@ import (
 )
 
 // The token endpoint (RFC 6749 section 3.2, OpenID Connect Core section
-// 3.1.3): private_key_jwt client authentication, the authorization_code
-// grant with PKCE and DPoP, and JWT access tokens (RFC 9068). There are no
-// refresh tokens, as in eSignet.
+// 3.1.3): private_key_jwt client authentication (or none, for public
+// wallet clients), the authorization_code grant with PKCE and DPoP, the
+// pre-authorized code grant of OpenID4VCI (preauthorized.go), and JWT
+// access tokens (RFC 9068). There are no refresh tokens, as in eSignet.
 
-// GrantTypeAuthorizationCode is the only grant type.
-const GrantTypeAuthorizationCode = "authorization_code"
+// Grant types.
+const (
+	GrantTypeAuthorizationCode = "authorization_code"
+	// GrantTypePreAuthorizedCode is OpenID4VCI's pre-authorized code grant
+	// (OpenID4VCI 1.0 section 6.1), served when Config.CredentialGrants is
+	// set.
+	GrantTypePreAuthorizedCode = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+)
 
-// AuthMethodPrivateKeyJWT is the only client authentication method.
-const AuthMethodPrivateKeyJWT = "private_key_jwt"
+// Client authentication methods at the token endpoint.
+const (
+	AuthMethodPrivateKeyJWT = "private_key_jwt"
+	// AuthMethodNone is a public client (RFC 7591 section 2): a wallet app
+	// that holds no secret, sends its client_id alone and must use PKCE.
+	// Only clients registered for credential scopes alone may use it.
+	AuthMethodNone = "none"
+)
 
 // CodeUnsupportedGrantType is a grant type the server does not support
 // (RFC 6749 section 5.2).
 const CodeUnsupportedGrantType = "unsupported_grant_type"
 
-// ErrUnsupportedGrantType is a token request for a grant type other than
-// authorization_code (400).
+// ErrUnsupportedGrantType is a token request for a grant type the provider
+// does not serve (400).
 func ErrUnsupportedGrantType(cause error) *Error {
-	return newError(CodeUnsupportedGrantType, http.StatusBadRequest, "grant_type must be authorization_code", cause)
+	return newError(CodeUnsupportedGrantType, http.StatusBadRequest, "grant_type is not supported", cause)
 }
 
 // Token types of the token response and introspection.
@@ -53,17 +66,20 @@ const maxFormBytes = 64 << 10
 const maxTokenParamLength = maxJWTSize
 
 // tokenRequest is a token request (RFC 6749 section 4.1.3, RFC 7636
-// section 4.5).
+// section 4.5, OpenID4VCI 1.0 section 6.1).
 type tokenRequest struct {
 	GrantType    string
 	Code         string
 	RedirectURI  string
 	CodeVerifier string
+	// PreAuthorizedCode and TxCode are the pre-authorized code grant's.
+	PreAuthorizedCode string
+	TxCode            string
 }
 
 // tokenParams are the parameters of a token request besides client
 // authentication's.
-var tokenParams = []string{"grant_type", "code", "redirect_uri", "code_verifier"}
+var tokenParams = []string{"grant_type", "code", "redirect_uri", "code_verifier", "pre-authorized_code", "tx_code"}
 
 // checkFormParams refuses a form in which one of names is repeated (RFC
 // 6749 section 3.2) or too long.
@@ -88,30 +104,46 @@ func parseTokenRequest(form url.Values) (tokenRequest, error) {
 		return tokenRequest{}, err
 	}
 	return tokenRequest{
-		GrantType:    form.Get("grant_type"),
-		Code:         form.Get("code"),
-		RedirectURI:  form.Get("redirect_uri"),
-		CodeVerifier: form.Get("code_verifier"),
+		GrantType:         form.Get("grant_type"),
+		Code:              form.Get("code"),
+		RedirectURI:       form.Get("redirect_uri"),
+		CodeVerifier:      form.Get("code_verifier"),
+		PreAuthorizedCode: form.Get("pre-authorized_code"),
+		TxCode:            form.Get("tx_code"),
 	}, nil
 }
 
+// maxPreAuthorizedParamLength bounds pre-authorized_code and tx_code.
+const maxPreAuthorizedParamLength = 512
+
 // Validate checks the grant parameters: grant_type authorization_code
-// (unsupported_grant_type otherwise), code and redirect_uri present.
+// with code and redirect_uri, or the pre-authorized code grant with
+// pre-authorized_code (unsupported_grant_type for any other grant type).
+// Whether the provider serves the pre-authorized grant is the endpoint's
+// to check.
 func (q *tokenRequest) Validate() error {
 	switch q.GrantType {
 	case GrantTypeAuthorizationCode:
+		if q.Code == "" {
+			return ErrInvalidRequest("code required", nil)
+		}
+		if q.RedirectURI == "" {
+			return ErrInvalidRequest("redirect_uri required", nil)
+		}
+		return nil
+	case GrantTypePreAuthorizedCode:
+		if q.PreAuthorizedCode == "" {
+			return ErrInvalidRequest("pre-authorized_code required", nil)
+		}
+		if len(q.PreAuthorizedCode) > maxPreAuthorizedParamLength || len(q.TxCode) > maxPreAuthorizedParamLength {
+			return ErrInvalidRequest("pre-authorized_code or tx_code is too long", nil)
+		}
+		return nil
 	case "":
 		return ErrInvalidRequest("grant_type required", nil)
 	default:
 		return ErrUnsupportedGrantType(fmt.Errorf("grant_type %q", truncate(q.GrantType)))
 	}
-	if q.Code == "" {
-		return ErrInvalidRequest("code required", nil)
-	}
-	if q.RedirectURI == "" {
-		return ErrInvalidRequest("redirect_uri required", nil)
-	}
-	return nil
 }
 
 // readForm returns the URL-encoded form body of r (never the query
@@ -137,6 +169,10 @@ type tokenResponse struct {
 	IDToken              string          `json:"id_token,omitempty"`
 	Scope                string          `json:"scope,omitempty"`
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	// CNonce and CNonceExpiresIn are OpenID4VCI draft 13's, for credential
+	// grants (addCNonce).
+	CNonce          string `json:"c_nonce,omitempty"`
+	CNonceExpiresIn int64  `json:"c_nonce_expires_in,omitempty"`
 }
 
 // handleToken serves the token endpoint.
@@ -164,12 +200,18 @@ func (p *Provider) token(c *gin.Context) (*tokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := p.authenticateClient(ctx, form, p.endpoint(PathToken))
+	if q.GrantType == GrantTypePreAuthorizedCode && p.cfg.CredentialGrants != nil {
+		return p.preAuthorizedToken(ctx, c.Request, form, q)
+	}
+	cl, err := p.authenticateClientOrNone(ctx, form, p.endpoint(PathToken))
 	if err != nil {
 		return nil, err
 	}
 	if err := q.Validate(); err != nil {
 		return nil, err
+	}
+	if q.GrantType != GrantTypeAuthorizationCode {
+		return nil, ErrUnsupportedGrantType(fmt.Errorf("grant_type %q", truncate(q.GrantType)))
 	}
 	if !slices.Contains(cl.GrantTypes, GrantTypeAuthorizationCode) {
 		return nil, ErrUnauthorizedClient("the client may not use the authorization_code grant", nil)
@@ -202,6 +244,11 @@ func (p *Provider) token(c *gin.Context) (*tokenResponse, error) {
 	if err := CheckAuthorizeJKT(grant.DPoPJKT, jkt); err != nil {
 		return nil, err
 	}
+	if cl.public() {
+		if err := p.checkPublicGrant(cl, grant); err != nil {
+			return nil, err
+		}
+	}
 	// The resident may have withdrawn the consent since the code was
 	// issued.
 	if err := p.withdrawnSince(ctx, cl.ID, grant.PersonID, grant.grantedMicro()); err != nil {
@@ -211,9 +258,14 @@ func (p *Provider) token(c *gin.Context) (*tokenResponse, error) {
 		return nil, err
 	}
 
-	resp, jti, err := p.issueTokens(ctx, cl, grant, jkt)
+	resp, jti, err := p.issueTokens(ctx, cl.ID, grant, jkt, func(at string) (string, error) {
+		return p.idToken(ctx, cl, grant, at)
+	})
 	if err != nil {
 		return nil, err
+	}
+	if err := p.addCNonce(ctx, grant, resp); err != nil {
+		return nil, p.withdrawToken(ctx, jti, err)
 	}
 	if err := p.cfg.State.Put(ctx, stateKey("code-used", q.Code), []byte(jti), p.cfg.AccessTokenTTL); err != nil {
 		// Without the marker a replayed code could not revoke the token:
@@ -234,11 +286,21 @@ func (g *codeGrant) grantedMicro() int64 {
 	return g.IssuedAt * 1e6
 }
 
+// withdrawToken deletes the record of a token that is not going to be
+// returned, and returns err.
+func (p *Provider) withdrawToken(ctx context.Context, jti string, err error) error {
+	if derr := p.cfg.State.Delete(ctx, tokenKey(jti)); derr != nil {
+		return ErrServerError(errors.Join(err, derr))
+	}
+	return err
+}
+
 // tokenDPoP verifies the DPoP proof of a token request, if any, and
 // returns its key thumbprint. A client registered for DPoP-bound tokens,
-// and every client under FAPI 2.0, must send one, with a server nonce.
+// and every client under FAPI 2.0, must send one, with a server nonce. cl
+// is nil for an anonymous request (pre-authorized grant).
 func (p *Provider) tokenDPoP(ctx context.Context, r *http.Request, cl *client) (string, error) {
-	required := cl.Config.DPoPBoundTokens || p.cfg.Profile == ProfileFAPI2
+	required := cl != nil && cl.Config.DPoPBoundTokens || p.cfg.Profile == ProfileFAPI2
 	proofs := r.Header.Values("DPoP")
 	switch {
 	case len(proofs) > 1:
@@ -284,18 +346,19 @@ func (p *Provider) takeCode(ctx context.Context, code string) (*codeGrant, error
 	return nil, ErrInvalidGrant("authorization code already used", nil)
 }
 
-// issueTokens signs the access token (and the ID token when openid was
-// granted) for a grant, stores the token record and returns the response
-// and the access token's jti.
-func (p *Provider) issueTokens(ctx context.Context, cl *client, g *codeGrant, jkt string) (*tokenResponse, string, error) {
+// issueTokens signs the access token for clientID (and, when openid was
+// granted and idToken is set, the ID token idToken signs for the access
+// token) for a grant, stores the token record and returns the response and
+// the access token's jti.
+func (p *Provider) issueTokens(ctx context.Context, clientID string, g *codeGrant, jkt string, idToken func(accessToken string) (string, error)) (*tokenResponse, string, error) {
 	alg, err := p.accessTokenAlg()
 	if err != nil {
 		return nil, "", ErrServerError(err)
 	}
 	aud := p.issuer
-	if len(g.CredentialScopes) > 0 {
+	if g.forCredentials() {
 		if p.cfg.CredentialIssuer == "" {
-			return nil, "", ErrServerError(errors.New("oidc: a grant has credential scopes but no credential issuer is configured"))
+			return nil, "", ErrServerError(errors.New("oidc: a grant is for credentials but no credential issuer is configured"))
 		}
 		// A credential token is for the credential issuer alone: it is
 		// refused at userinfo.
@@ -315,7 +378,7 @@ func (p *Provider) issueTokens(ctx context.Context, cl *client, g *codeGrant, jk
 		Iss:                  p.issuer,
 		Sub:                  g.Subject,
 		Aud:                  audience{aud},
-		ClientID:             cl.ID,
+		ClientID:             clientID,
 		Scope:                strings.Join(scopes, " "),
 		Iat:                  iat,
 		Exp:                  exp,
@@ -341,14 +404,14 @@ func (p *Provider) issueTokens(ctx context.Context, cl *client, g *codeGrant, jk
 	if jkt != "" {
 		resp.TokenType = tokenTypeDPoP
 	}
-	if slices.Contains(g.Scopes, "openid") {
-		resp.IDToken, err = p.idToken(ctx, cl, g, at)
+	if idToken != nil && slices.Contains(g.Scopes, "openid") {
+		resp.IDToken, err = idToken(at)
 		if err != nil {
 			return nil, "", err
 		}
 	}
 	rec := tokenRecord{
-		ClientID:             cl.ID,
+		ClientID:             clientID,
 		PersonID:             g.PersonID,
 		Subject:              g.Subject,
 		Scopes:               scopes,

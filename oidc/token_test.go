@@ -518,6 +518,8 @@ func TestTokenStoredGrantIsSingleUse(t *testing.T) {
 func FuzzTokenRequest(f *testing.F) {
 	f.Add("grant_type=authorization_code&code=abc&redirect_uri=https%3A%2F%2Frp.example%2Fcb&code_verifier=" + tkVerifier)
 	f.Add("grant_type=refresh_token&refresh_token=x")
+	f.Add("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code=abc&tx_code=1234")
+	f.Add("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&tx_code=1234")
 	f.Add("grant_type=authorization_code&code=a&code=b")
 	f.Add("grant_type=&code=")
 	f.Add("%zz=1&grant_type")
@@ -538,14 +540,17 @@ func FuzzTokenRequest(f *testing.F) {
 		err = q.Validate()
 		switch {
 		case err == nil:
-			if q.GrantType != GrantTypeAuthorizationCode || q.Code == "" || q.RedirectURI == "" {
+			code := q.GrantType == GrantTypeAuthorizationCode && q.Code != "" && q.RedirectURI != ""
+			pre := q.GrantType == GrantTypePreAuthorizedCode && q.PreAuthorizedCode != "" &&
+				len(q.PreAuthorizedCode) <= maxPreAuthorizedParamLength && len(q.TxCode) <= maxPreAuthorizedParamLength
+			if !code && !pre {
 				t.Fatalf("Validate(%+v) = nil for an incomplete request", q)
 			}
 		case HasCode(err, CodeInvalidRequest), HasCode(err, CodeUnsupportedGrantType):
 		default:
 			t.Fatalf("Validate(%+v) = %v, want invalid_request or unsupported_grant_type", q, err)
 		}
-		for _, v := range []string{q.GrantType, q.Code, q.RedirectURI, q.CodeVerifier} {
+		for _, v := range []string{q.GrantType, q.Code, q.RedirectURI, q.CodeVerifier, q.PreAuthorizedCode, q.TxCode} {
 			if len(v) > maxTokenParamLength {
 				t.Fatalf("parseTokenRequest(%q) accepted a parameter of %d bytes", body, len(v))
 			}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -60,6 +61,17 @@ type txRecord struct {
 	Purpose              *ClientPurpose  `json:"pu,omitempty"`
 	FormToken            string          `json:"ft"`
 	Created              int64           `json:"c"`
+	// ClientName (by language, "@none" for the default) and LogoURI are
+	// the client's as the transaction opened: what the front ends show,
+	// and what the oauth-details response and its hash are made of, do not
+	// change if an administrator edits the client during the sign-in.
+	// Empty in records written before they were kept (view falls back to
+	// the client).
+	ClientName map[string]string `json:"cn,omitempty"`
+	LogoURI    string            `json:"lg,omitempty"`
+	// BindingHashes are TxView.OAuthDetailsHashes, computed once, when the
+	// transaction opened.
+	BindingHashes []string `json:"bh,omitempty"`
 
 	// Set by Authenticate.
 	PersonID      string          `json:"p,omitempty"`
@@ -321,7 +333,24 @@ func (p *Provider) start(ctx context.Context, cl *client, req AuthorizationReque
 	tx.Status = TxNew
 	tx.FormToken = randomToken(24)
 	tx.Created = now.Unix()
+	tx.ClientName, tx.LogoURI = clientNames(cl), cl.LogoURI
+	// The oauth-details response and the hashes that bind the UI API's
+	// calls are made once, here: every bound call compares the hash its
+	// caller sends with the stored ones instead of re-encoding the
+	// response, and nothing they are made of changes afterwards.
+	v := p.view(cl, tx)
+	bodies, hashes, err := oauthDetailsBinding(p.frontEndOptions(), v)
+	if err != nil {
+		return nil, p.redirectError(req, ErrServerError(err))
+	}
+	tx.BindingHashes = hashes
+	v.OAuthDetailsHashes, v.oauthDetails = hashes, bodies
 	if tx.Nonce != "" {
+		// NonceWindow is an operator setting (nonce_window): it is used as
+		// configured. It must not be shorter than the life of the ID tokens
+		// that carry the nonce (TransactionTTL + AuthenticatedTTL + CodeTTL
+		// + IDTokenTTL after this point), or two valid ID tokens could share
+		// a nonce.
 		fresh, err := p.cfg.State.PutNew(ctx, "oidc:nonce:"+stateKey(cl.ID, tx.Nonce)[len("oidc:"):], []byte{1}, p.cfg.NonceWindow)
 		if err != nil {
 			return nil, p.redirectError(req, ErrServerError(err))
@@ -334,32 +363,44 @@ func (p *Provider) start(ctx context.Context, cl *client, req AuthorizationReque
 		return nil, p.redirectError(req, ErrServerError(err))
 	}
 	p.log.LogAttrs(ctx, slogInfo, "oidc: transaction opened", attrClient(cl.ID), attrACRs(tx.ACRs))
-	return p.view(cl, tx), nil
+	return v, nil
 }
 
-// view is the front ends' view of a transaction.
+// clientNames is the client's name by language, with "@none" for its
+// default name.
+func clientNames(cl *client) map[string]string {
+	names := make(map[string]string, len(cl.NameLangMap)+1)
+	names["@none"] = cl.Name
+	maps.Copy(names, cl.NameLangMap)
+	return names
+}
+
+// view is the front ends' view of a transaction. The client's name and logo
+// are the transaction's (as it opened); only a record written before they
+// were kept takes them from cl.
 func (p *Provider) view(cl *client, tx *txRecord) *TxView {
-	names := map[string]string{"@none": cl.Name}
-	for k, v := range cl.NameLangMap {
-		names[k] = v
+	names, logo := tx.ClientName, tx.LogoURI
+	if names == nil {
+		names, logo = clientNames(cl), cl.LogoURI
 	}
 	v := &TxView{
-		TransactionID:    tx.ID,
-		State:            tx.Status,
-		ClientID:         cl.ID,
-		ClientName:       names,
-		LogoURL:          cl.LogoURI,
-		RedirectURI:      tx.RedirectURI,
-		AuthorizeScopes:  nonNil(tx.AuthorizeScopes),
-		CredentialScopes: nonNil(tx.CredentialScopes),
-		EssentialClaims:  nonNil(tx.Essential),
-		VoluntaryClaims:  nonNil(tx.Voluntary),
-		Purpose:          tx.Purpose,
-		UILocales:        tx.UILocales,
-		ClaimsLocales:    tx.ClaimsLocales,
-		Prompt:           tx.Prompt,
-		FormToken:        tx.FormToken,
-		ConsentAction:    tx.ConsentAction,
+		TransactionID:      tx.ID,
+		State:              tx.Status,
+		ClientID:           tx.ClientID,
+		ClientName:         names,
+		LogoURL:            logo,
+		RedirectURI:        tx.RedirectURI,
+		AuthorizeScopes:    nonNil(tx.AuthorizeScopes),
+		CredentialScopes:   nonNil(tx.CredentialScopes),
+		EssentialClaims:    nonNil(tx.Essential),
+		VoluntaryClaims:    nonNil(tx.Voluntary),
+		Purpose:            tx.Purpose,
+		UILocales:          tx.UILocales,
+		ClaimsLocales:      tx.ClaimsLocales,
+		Prompt:             tx.Prompt,
+		FormToken:          tx.FormToken,
+		ConsentAction:      tx.ConsentAction,
+		OAuthDetailsHashes: tx.BindingHashes,
 		Configs: map[string]any{
 			"otp.length":                     p.cfg.OTPLength,
 			"send.otp.channels":              []string{"email", "phone"},
@@ -371,10 +412,12 @@ func (p *Provider) view(cl *client, tx *txRecord) *TxView {
 			"username.input-type":            "text",
 		},
 	}
+	v.AuthFactors = make([][]AuthFactor, 0, len(tx.ACRs))
 	for _, acr := range tx.ACRs {
-		var list []AuthFactor
-		for _, f := range acrFactors[acr] {
-			list = append(list, AuthFactor{Type: f})
+		fs := acrFactors[acr]
+		list := make([]AuthFactor, len(fs))
+		for i, f := range fs {
+			list[i] = AuthFactor{Type: f}
 		}
 		v.AuthFactors = append(v.AuthFactors, list)
 	}

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -49,9 +50,10 @@ import (
 // (double submit; eSignet's Spring Security CSRF filter). "Bound" calls
 // carry oauth-details-key (the transaction id) and oauth-details-hash, the
 // base64url SHA-256 of the oauth-details response as oidc-ui computes it:
-// over JSON.stringify of the parsed response object. The hash is
-// recomputed here from the transaction on every bound call (oauthDetailsHash),
-// so nothing is stored for it.
+// over JSON.stringify of the parsed response object. The flow makes the
+// response and its hashes once, when the transaction opens
+// (oauthDetailsBinding), and keeps the hashes with the transaction
+// (TxView.OAuthDetailsHashes); a bound call compares with them.
 //
 // eSignet has no endpoint for cancelling: oidc-ui itself sends the browser
 // to the client with error=access_denied or consent_rejected, and the
@@ -367,16 +369,22 @@ func (a *uiAPI) sameTransaction(c *gin.Context, tx *TxView, bodyTxID string) boo
 	return true
 }
 
-// hashMatches compares got with the hash of the transaction's oauth-details
-// response, in the current shape and in v1's (a UI on the deprecated
-// endpoint hashes that), in constant time.
+// hashMatches compares got with the hashes of the transaction's
+// oauth-details response, in the current shape and in v1's (a UI on the
+// deprecated endpoint hashes that), in constant time. They are the ones the
+// flow made when the transaction opened; only for a flow that does not
+// keep them are they recomputed from the view.
 func (a *uiAPI) hashMatches(tx *TxView, got string) (bool, error) {
-	match := false
-	for _, v := range []int{oauthDetailsV3, oauthDetailsV1} {
-		want, err := a.oauthDetailsHash(tx, v)
+	hashes := tx.OAuthDetailsHashes
+	if len(hashes) == 0 {
+		_, computed, err := oauthDetailsBinding(a.opts, tx)
 		if err != nil {
 			return false, err
 		}
+		hashes = computed
+	}
+	match := false
+	for _, want := range hashes {
 		if subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1 {
 			match = true
 		}
@@ -391,8 +399,35 @@ func (a *uiAPI) oauthDetailsHash(tx *TxView, version int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(b)
-	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
+	return oauthDetailsHashOf(b), nil
+}
+
+func oauthDetailsHashOf(response []byte) string {
+	sum := sha256.Sum256(response)
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// oauthDetailsBinding makes a transaction's oauth-details responses, in the
+// shape of v2 and v3 and in v1's (indexed by oauthDetailsShape), and their
+// hashes, in the same order: what TxView.OAuthDetailsHashes holds.
+func oauthDetailsBinding(opts frontEndOptions, tx *TxView) (bodies [2][]byte, hashes []string, err error) {
+	hashes = make([]string, len(bodies))
+	for shape, version := range []int{oauthDetailsV3, oauthDetailsV1} {
+		if bodies[shape], err = oauthDetailsJSON(opts, tx, version); err != nil {
+			return bodies, nil, err
+		}
+		hashes[shape] = oauthDetailsHashOf(bodies[shape])
+	}
+	return bodies, hashes, nil
+}
+
+// oauthDetailsShape is the index of a version's response shape in
+// oauthDetailsBinding's results: 0 for v2 and v3, 1 for v1.
+func oauthDetailsShape(version int) int {
+	if version == oauthDetailsV1 {
+		return 1
+	}
+	return 0
 }
 
 // ---- oauth-details
@@ -552,11 +587,25 @@ type oauthDetailsResponse struct {
 	CredentialScopes []string          `json:"credentialScopes"`
 }
 
+// oauthDetailsJSON is oauthDetailsJSON with the API's options.
+func (a *uiAPI) oauthDetailsJSON(tx *TxView, version int) ([]byte, error) {
+	return oauthDetailsJSON(a.opts, tx, version)
+}
+
 // oauthDetailsJSON is the oauth-details response of a transaction, encoded
 // as JSON.stringify would re-encode it after parsing (jsJSON), so that the
 // bytes sent are the bytes oidc-ui hashes. It depends only on the
-// transaction's view and the options, so a bound call can recompute it.
-func (a *uiAPI) oauthDetailsJSON(tx *TxView, version int) ([]byte, error) {
+// transaction's view and the options.
+func oauthDetailsJSON(opts frontEndOptions, tx *TxView, version int) ([]byte, error) {
+	b, err := jsJSON(oauthDetailsValue(opts, tx, version))
+	if err != nil {
+		return nil, &UIError{Code: UIUnknownError, Description: "internal error", Cause: err}
+	}
+	return b, nil
+}
+
+// oauthDetailsValue is the oauth-details response of a version.
+func oauthDetailsValue(opts frontEndOptions, tx *TxView, version int) any {
 	base := oauthDetailsBase{
 		TransactionID:   tx.TransactionID,
 		LogoURL:         nullable(tx.LogoURL),
@@ -564,40 +613,33 @@ func (a *uiAPI) oauthDetailsJSON(tx *TxView, version int) ([]byte, error) {
 		AuthorizeScopes: orEmpty(tx.AuthorizeScopes),
 		EssentialClaims: orEmpty(tx.EssentialClaims),
 		VoluntaryClaims: orEmpty(tx.VoluntaryClaims),
-		Configs:         a.configs(tx),
+		Configs:         uiConfigs(opts, tx),
 		RedirectURI:     tx.RedirectURI,
 	}
-	var v any
 	if version == oauthDetailsV1 {
-		v = oauthDetailsResponseV1{oauthDetailsBase: base, ClientName: nullable(tx.ClientName["@none"])}
-	} else {
-		names := tx.ClientName
-		if names == nil {
-			names = map[string]string{}
-		}
-		v = oauthDetailsResponse{oauthDetailsBase: base, ClientName: names, CredentialScopes: orEmpty(tx.CredentialScopes)}
+		return oauthDetailsResponseV1{oauthDetailsBase: base, ClientName: nullable(tx.ClientName["@none"])}
 	}
-	b, err := jsJSON(v)
-	if err != nil {
-		return nil, &UIError{Code: UIUnknownError, Description: "internal error", Cause: err}
+	names := tx.ClientName
+	if names == nil {
+		names = map[string]string{}
 	}
-	return b, nil
+	return oauthDetailsResponse{oauthDetailsBase: base, ClientName: names, CredentialScopes: orEmpty(tx.CredentialScopes)}
 }
 
 // configs are eSignet's UI configs: the flow's, with the issuer (oidc-ui
 // adds it to the redirect as iss, RFC 9207), the OTP settings when the flow
 // has not set them, and the client's purpose where oidc-ui looks for it
 // (clientAdditionalConfig.purpose).
-func (a *uiAPI) configs(tx *TxView) map[string]any {
+func uiConfigs(opts frontEndOptions, tx *TxView) map[string]any {
 	m := make(map[string]any, len(tx.Configs)+4)
-	if a.opts.Issuer != "" {
-		m["issuer"] = a.opts.Issuer
+	if opts.Issuer != "" {
+		m["issuer"] = opts.Issuer
 	}
-	if a.opts.OTPLength > 0 {
-		m["otp.length"] = a.opts.OTPLength
+	if opts.OTPLength > 0 {
+		m["otp.length"] = opts.OTPLength
 	}
-	if a.opts.ResendDelay > 0 {
-		m["resend.otp.delay.secs"] = int(a.opts.ResendDelay / time.Second)
+	if opts.ResendDelay > 0 {
+		m["resend.otp.delay.secs"] = int(opts.ResendDelay / time.Second)
 	}
 	maps.Copy(m, tx.Configs)
 	if _, ok := m["clientAdditionalConfig"]; !ok && tx.Purpose != nil {
@@ -634,11 +676,16 @@ func (a *uiAPI) parOAuthDetails(c *gin.Context) {
 	a.answerOAuthDetails(c, tx, oauthDetailsV3)
 }
 
+// answerOAuthDetails sends the response the flow made and hashed when it
+// opened the transaction, or makes it from the view if the flow did not.
 func (a *uiAPI) answerOAuthDetails(c *gin.Context, tx *TxView, version int) {
-	b, err := a.oauthDetailsJSON(tx, version)
-	if err != nil {
-		a.fail(c, err)
-		return
+	b := tx.oauthDetails[oauthDetailsShape(version)]
+	if b == nil {
+		var err error
+		if b, err = a.oauthDetailsJSON(tx, version); err != nil {
+			a.fail(c, err)
+			return
+		}
 	}
 	a.ok(c, json.RawMessage(b))
 }
@@ -929,100 +976,292 @@ func jsJSON(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	out, err := appendJSValue(nil, d)
+	return jsJSONText(raw)
+}
+
+// jsJSONText re-encodes the JSON text raw as jsJSON does. It works on the
+// text itself, without a decoder: most of it (encoding/json's output) is
+// copied as it is.
+func jsJSONText(raw []byte) ([]byte, error) {
+	out, rest, err := appendJSValue(make([]byte, 0, len(raw)), raw)
 	if err != nil {
 		return nil, err
+	}
+	if len(skipJSONSpace(rest)) != 0 {
+		return nil, errors.New("oidc: data after the JSON value")
 	}
 	return out, nil
 }
 
-func appendJSValue(out []byte, d *json.Decoder) ([]byte, error) {
-	t, err := d.Token()
-	if err != nil {
-		return nil, err
+var errJSONSyntax = errors.New("oidc: malformed JSON")
+
+func skipJSONSpace(in []byte) []byte {
+	for len(in) > 0 && (in[0] == ' ' || in[0] == '\t' || in[0] == '\n' || in[0] == '\r') {
+		in = in[1:]
 	}
-	switch t := t.(type) {
-	case json.Delim:
-		if t == '[' {
-			out = append(out, '[')
-			for i := 0; d.More(); i++ {
-				if i > 0 {
-					out = append(out, ',')
-				}
-				if out, err = appendJSValue(out, d); err != nil {
-					return nil, err
-				}
-			}
-			if _, err := d.Token(); err != nil {
-				return nil, err
-			}
-			return append(out, ']'), nil
-		}
-		return appendJSObject(out, d)
-	case string:
-		return appendJSString(out, t), nil
-	case json.Number:
-		return appendJSNumber(out, t)
-	case bool:
-		return strconv.AppendBool(out, t), nil
-	case nil:
-		return append(out, "null"...), nil
-	}
-	return nil, fmt.Errorf("oidc: unexpected JSON token %v", t)
+	return in
 }
 
-func appendJSObject(out []byte, d *json.Decoder) ([]byte, error) {
-	type member struct {
-		key   string
-		value []byte
+// appendJSValue appends the JavaScript form of the JSON value at the start
+// of in and returns what follows it.
+func appendJSValue(out, in []byte) ([]byte, []byte, error) {
+	in = skipJSONSpace(in)
+	if len(in) == 0 {
+		return nil, nil, errJSONSyntax
 	}
-	var members []member
-	for d.More() {
-		t, err := d.Token()
-		if err != nil {
-			return nil, err
+	switch c := in[0]; {
+	case c == '{':
+		return appendJSObject(out, in[1:])
+	case c == '[':
+		return appendJSArray(out, in[1:])
+	case c == '"':
+		return appendJSStringToken(out, in)
+	case c == 't' || c == 'f' || c == 'n':
+		for _, lit := range []string{"true", "false", "null"} {
+			if len(in) >= len(lit) && string(in[:len(lit)]) == lit {
+				return append(out, lit...), in[len(lit):], nil
+			}
 		}
-		k, _ := t.(string)
-		v, err := appendJSValue(nil, d)
-		if err != nil {
-			return nil, err
+		return nil, nil, errJSONSyntax
+	case c == '-' || c >= '0' && c <= '9':
+		n := 0
+		for n < len(in) && strings.IndexByte("+-.0123456789eE", in[n]) >= 0 {
+			n++
 		}
-		// JSON.parse keeps the last value of a repeated key, at the place
-		// of the first.
-		if i := slices.IndexFunc(members, func(m member) bool { return m.key == k }); i >= 0 {
-			members[i].value = v
-		} else {
-			members = append(members, member{k, v})
-		}
+		out, err := appendJSNumberToken(out, in[:n])
+		return out, in[n:], err
 	}
-	if _, err := d.Token(); err != nil {
-		return nil, err
+	return nil, nil, errJSONSyntax
+}
+
+func appendJSArray(out, in []byte) ([]byte, []byte, error) {
+	out = append(out, '[')
+	in = skipJSONSpace(in)
+	if len(in) > 0 && in[0] == ']' {
+		return append(out, ']'), in[1:], nil
 	}
-	slices.SortStableFunc(members, func(x, y member) int {
-		xi, xok := jsArrayIndex(x.key)
-		yi, yok := jsArrayIndex(y.key)
+	for {
+		var err error
+		if out, in, err = appendJSValue(out, in); err != nil {
+			return nil, nil, err
+		}
+		in = skipJSONSpace(in)
 		switch {
-		case xok && yok:
-			return cmp.Compare(xi, yi)
-		case xok:
+		case len(in) > 0 && in[0] == ',':
+			out, in = append(out, ','), in[1:]
+		case len(in) > 0 && in[0] == ']':
+			return append(out, ']'), in[1:], nil
+		default:
+			return nil, nil, errJSONSyntax
+		}
+	}
+}
+
+// jsMember is an object member as appended: out[start:end] is
+// "key":value, out[start:colon] the key.
+type jsMember struct {
+	start, colon, end int
+	index             int64 // the key as an array index, or -1
+}
+
+// appendJSObject appends an object's members in order, then, if a key is
+// an array index or repeats (rare), rewrites them in JavaScript's order.
+func appendJSObject(out, in []byte) ([]byte, []byte, error) {
+	out = append(out, '{')
+	open := len(out)
+	var buf [16]jsMember
+	members := buf[:0]
+	reorder := false
+	in = skipJSONSpace(in)
+	if len(in) > 0 && in[0] == '}' {
+		return append(out, '}'), in[1:], nil
+	}
+	for {
+		in = skipJSONSpace(in)
+		if len(in) == 0 || in[0] != '"' {
+			return nil, nil, errJSONSyntax
+		}
+		if len(members) > 0 {
+			out = append(out, ',')
+		}
+		m := jsMember{start: len(out), index: -1}
+		var err error
+		if out, in, err = appendJSStringToken(out, in); err != nil {
+			return nil, nil, err
+		}
+		m.colon = len(out)
+		if key := out[m.start+1 : m.colon-1]; len(key) > 0 && key[0] >= '0' && key[0] <= '9' {
+			if i, ok := jsArrayIndex(string(key)); ok {
+				m.index, reorder = i, true
+			}
+		}
+		for _, o := range members {
+			if bytes.Equal(out[o.start:o.colon], out[m.start:m.colon]) {
+				reorder = true
+			}
+		}
+		in = skipJSONSpace(in)
+		if len(in) == 0 || in[0] != ':' {
+			return nil, nil, errJSONSyntax
+		}
+		out = append(out, ':')
+		if out, in, err = appendJSValue(out, in[1:]); err != nil {
+			return nil, nil, err
+		}
+		m.end = len(out)
+		members = append(members, m)
+		in = skipJSONSpace(in)
+		switch {
+		case len(in) > 0 && in[0] == ',':
+			in = in[1:]
+			continue
+		case len(in) > 0 && in[0] == '}':
+			in = in[1:]
+		default:
+			return nil, nil, errJSONSyntax
+		}
+		break
+	}
+	if reorder {
+		out = reorderJSMembers(out, open, members)
+	}
+	return append(out, '}'), in, nil
+}
+
+// reorderJSMembers rewrites the members appended from out[open:] as
+// JSON.parse then JSON.stringify order them: a repeated key keeps the place
+// of its first occurrence and the value of its last; array-index keys come
+// first, in numeric order.
+func reorderJSMembers(out []byte, open int, members []jsMember) []byte {
+	var kept []jsMember
+	for _, m := range members {
+		key := out[m.start:m.colon]
+		if i := slices.IndexFunc(kept, func(k jsMember) bool { return bytes.Equal(out[k.start:k.colon], key) }); i >= 0 {
+			kept[i].colon, kept[i].start, kept[i].end = m.colon, m.start, m.end
+		} else {
+			kept = append(kept, m)
+		}
+	}
+	slices.SortStableFunc(kept, func(x, y jsMember) int {
+		switch {
+		case x.index >= 0 && y.index >= 0:
+			return cmp.Compare(x.index, y.index)
+		case x.index >= 0:
 			return -1
-		case yok:
+		case y.index >= 0:
 			return 1
 		}
 		return 0
 	})
-	out = append(out, '{')
-	for i, m := range members {
+	text := make([]byte, 0, len(out)-open)
+	for i, m := range kept {
 		if i > 0 {
-			out = append(out, ',')
+			text = append(text, ',')
 		}
-		out = appendJSString(out, m.key)
-		out = append(out, ':')
-		out = append(out, m.value...)
+		text = append(text, out[m.start:m.end]...)
 	}
-	return append(out, '}'), nil
+	return append(out[:open], text...)
+}
+
+// appendJSStringToken appends the string token at the start of in (which
+// starts with '"') as JSON.stringify writes it. A string with no escape and
+// valid UTF-8 (encoding/json's output, but for < > & and U+2028/9) is
+// copied as it is.
+func appendJSStringToken(out, in []byte) ([]byte, []byte, error) {
+	i := 1
+	for i < len(in) && in[i] != '"' && in[i] != '\\' && in[i] >= 0x20 {
+		i++
+	}
+	if i < len(in) && in[i] == '"' && utf8.Valid(in[1:i]) {
+		return append(out, in[:i+1]...), in[i+1:], nil
+	}
+	var s []byte
+	for i = 1; ; {
+		if i >= len(in) {
+			return nil, nil, errJSONSyntax
+		}
+		c := in[i]
+		switch {
+		case c == '"':
+			return appendJSString(out, string(s)), in[i+1:], nil
+		case c < 0x20:
+			return nil, nil, errJSONSyntax
+		case c != '\\':
+			s = append(s, c)
+			i++
+			continue
+		}
+		if i+1 >= len(in) {
+			return nil, nil, errJSONSyntax
+		}
+		switch e := in[i+1]; e {
+		case '"', '\\', '/':
+			s, i = append(s, e), i+2
+		case 'b':
+			s, i = append(s, '\b'), i+2
+		case 'f':
+			s, i = append(s, '\f'), i+2
+		case 'n':
+			s, i = append(s, '\n'), i+2
+		case 'r':
+			s, i = append(s, '\r'), i+2
+		case 't':
+			s, i = append(s, '\t'), i+2
+		case 'u':
+			r, ok := jsonHex4(in[i+2:])
+			if !ok {
+				return nil, nil, errJSONSyntax
+			}
+			i += 6
+			if utf16.IsSurrogate(r) {
+				// A pair makes one rune; a lone surrogate is U+FFFD, as
+				// encoding/json decodes it.
+				r2, ok := rune(-1), false
+				if len(in) > i+1 && in[i] == '\\' && in[i+1] == 'u' {
+					r2, ok = jsonHex4(in[i+2:])
+				}
+				if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
+					r, i = dec, i+6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			s = utf8.AppendRune(s, r)
+		default:
+			return nil, nil, errJSONSyntax
+		}
+	}
+}
+
+// jsonHex4 reads the four hex digits of a \u escape.
+func jsonHex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(b[:4]), 16, 16)
+	return rune(n), err == nil
+}
+
+// appendJSNumberToken writes a number token as JavaScript prints it: a
+// small integer (15 digits or fewer: an exact double) as it is, others
+// through appendJSNumber.
+func appendJSNumberToken(out, tok []byte) ([]byte, error) {
+	digits := tok
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	simple := len(digits) > 0 && len(digits) <= 15 && (digits[0] != '0' || len(digits) == 1) &&
+		string(tok) != "-0"
+	for _, c := range digits {
+		simple = simple && c >= '0' && c <= '9'
+	}
+	if simple {
+		return append(out, tok...), nil
+	}
+	if !json.Valid(tok) {
+		return nil, errJSONSyntax
+	}
+	return appendJSNumber(out, json.Number(tok))
 }
 
 // jsArrayIndex reports whether JavaScript treats k as an array index: the

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -818,6 +819,49 @@ func TestUIAPIBinding(t *testing.T) {
 	}
 }
 
+// TestUIAPIBindingUsesFlowHashes checks that when the flow keeps the
+// transaction's oauth-details hashes (and hands over the responses it
+// hashed), bound calls compare with those and oauth-details sends those
+// responses: nothing is re-encoded, so a view that has changed since does
+// not move the binding.
+func TestUIAPIBindingUsesFlowHashes(t *testing.T) {
+	e := newUIAPIEnv(t)
+	computed := e.bound(t)[headerOAuthDetailsHash]
+	v3, v1 := []byte(`{"kept":"v3"}`), []byte(`{"kept":"v1"}`)
+	e.flow.locked(func() {
+		tx := uiapiTx()
+		tx.OAuthDetailsHashes = []string{uiapiHash(v3), uiapiHash(v1)}
+		tx.oauthDetails = [2][]byte{v3, v1}
+		tx.ClientName = map[string]string{"@none": "Renamed since"}
+		e.flow.tx = tx
+	})
+	for path, want := range map[string][]byte{"/authorization/v3/oauth-details": v3, "/authorization/v2/oauth-details": v3,
+		"/authorization/oauth-details": v1, "/authorization/par-oauth-details": v3} {
+		body := uiapiBody(t, uiapiOAuthDetails())
+		if path == "/authorization/par-oauth-details" {
+			body = uiapiBody(t, map[string]string{"clientId": "demo-bank", "requestUri": requestURIPrefix + "r"})
+		}
+		if _, env, raw := e.do(t, http.MethodPost, path, body, nil); string(env.Response) != string(want) {
+			t.Errorf("%s = %s, want the flow's response %s", path, raw, want)
+		}
+	}
+	tests := []struct {
+		name, hash, code string
+	}{
+		{"the flow's v3 hash", uiapiHash(v3), ""},
+		{"the flow's v1 hash", uiapiHash(v1), ""},
+		{"the hash of the first response, not kept", computed, uiCodeBindingMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := map[string]string{headerOAuthDetailsKey: uiapiTxID, headerOAuthDetailsHash: tt.hash}
+			if _, env, raw := e.do(t, http.MethodGet, "/authorization/claim-details", "", h); env.code() != tt.code {
+				t.Errorf("claim-details bound with %s = %s, want code %q", tt.name, raw, tt.code)
+			}
+		})
+	}
+}
+
 // TestUIAPIErrorMapping checks that each flow error becomes its eSignet
 // code in an HTTP 200 envelope, and that internal errors say nothing.
 func TestUIAPIErrorMapping(t *testing.T) {
@@ -1028,6 +1072,183 @@ func TestUIAPIJSJSONNumbers(t *testing.T) {
 			t.Errorf("appendJSNumber(%s) = %s, %v, want %s", in, got, err, want)
 		}
 	}
+}
+
+// jsJSONReference is jsJSONText as it was first written, over
+// encoding/json's tokenizer: slow but plain, the reference FuzzJSJSON
+// holds the text scanner to.
+func jsJSONReference(raw []byte) ([]byte, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	out, err := refJSValue(nil, d)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return nil, errors.New("data after the JSON value")
+	}
+	return out, nil
+}
+
+func refJSValue(out []byte, d *json.Decoder) ([]byte, error) {
+	t, err := d.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := t.(type) {
+	case json.Delim:
+		if t == '[' {
+			out = append(out, '[')
+			for i := 0; d.More(); i++ {
+				if i > 0 {
+					out = append(out, ',')
+				}
+				if out, err = refJSValue(out, d); err != nil {
+					return nil, err
+				}
+			}
+			if _, err := d.Token(); err != nil {
+				return nil, err
+			}
+			return append(out, ']'), nil
+		}
+		type member struct {
+			key   string
+			value []byte
+		}
+		var members []member
+		for d.More() {
+			t, err := d.Token()
+			if err != nil {
+				return nil, err
+			}
+			k, _ := t.(string)
+			v, err := refJSValue(nil, d)
+			if err != nil {
+				return nil, err
+			}
+			if i := slices.IndexFunc(members, func(m member) bool { return m.key == k }); i >= 0 {
+				members[i].value = v
+			} else {
+				members = append(members, member{k, v})
+			}
+		}
+		if _, err := d.Token(); err != nil {
+			return nil, err
+		}
+		slices.SortStableFunc(members, func(x, y member) int {
+			xi, xok := jsArrayIndex(x.key)
+			yi, yok := jsArrayIndex(y.key)
+			switch {
+			case xok && yok:
+				return int(xi - yi)
+			case xok:
+				return -1
+			case yok:
+				return 1
+			}
+			return 0
+		})
+		out = append(out, '{')
+		for i, m := range members {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = appendJSString(out, m.key)
+			out = append(out, ':')
+			out = append(out, m.value...)
+		}
+		return append(out, '}'), nil
+	case string:
+		return appendJSString(out, t), nil
+	case json.Number:
+		return appendJSNumber(out, t)
+	case bool:
+		return strconv.AppendBool(out, t), nil
+	case nil:
+		return append(out, "null"...), nil
+	}
+	return nil, fmt.Errorf("unexpected JSON token %v", t)
+}
+
+// jsJSONSamples are JSON texts on which encoders and JavaScript disagree.
+var jsJSONSamples = []string{
+	`{"b":1,"a":2,"10":3,"9":4,"01":5,"4294967294":6,"4294967295":7,"-1":8,"":9}`,
+	`{"a":1,"b":2,"a":3}`, `{"1":1,"0":0,"1":2}`, `[]`, `{}`, `[{},[],[[]]]`, ` { "a" : [ 1 , 2 ] } `,
+	`"\u003c\u003e\u0026 \u2028\u2029 \ufffd \"q\" \\ \/ \b\f\n\r\t \u0001\u001f\u007f é 中 😀 \ud83d\ude00"`,
+	`"\ud800" `, `"\ud800\u0041"`, `"\udc00\ud800"`, "\"\xff\xfe raw\"", `"\u00e9\u4E2D"`,
+	`[0,-0,1,-1,1.5,1e21,1e20,1e-6,1e-7,1E+2,9007199254740993,123456789012345,1234567890123456,0.1,1e400,-1e400,5e-324,0.0,-0.0,100,-100]`,
+	`[true,false,null]`, `{"nested":{"z":1,"0":true,"y":[null,"x",1e-6,1e-7]}}`,
+	`{"a":`, `[1,]`, `{"a" 1}`, `"unterminated`, `tru`, `01`, `1.`, `-`, `[1 2]`, `{"a":1}x`, `"\x"`, `"\u12"`, "\"tab\tinside\"",
+}
+
+// TestJSJSON checks jsJSONText against the reference on samples, and
+// against what JavaScript prints.
+func TestJSJSON(t *testing.T) {
+	for _, in := range jsJSONSamples {
+		got, err := jsJSONText([]byte(in))
+		want, werr := jsJSONReference([]byte(in))
+		if (err != nil) != (werr != nil) || string(got) != string(want) {
+			t.Errorf("jsJSONText(%q) = %q, %v; reference %q, %v", in, got, err, want, werr)
+		}
+	}
+	for in, want := range map[string]string{
+		`{"b":1,"10":2,"9":3,"a":[1e21,-0,"\u003c\u2028"]}`: `{"9":3,"10":2,"b":1,"a":[1e+21,0,"<` + "\u2028" + `"]}`,
+		`{"a":1,"b":2,"a":3}`:                                `{"a":3,"b":2}`,
+		`"\u0001\u001f\b"`:                                  `"\u0001\u001f\b"`,
+	} {
+		if got, err := jsJSONText([]byte(in)); err != nil || string(got) != want {
+			t.Errorf("jsJSONText(%s) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+}
+
+// BenchmarkOAuthDetailsJSON re-encodes an oauth-details response for
+// JavaScript (once per transaction) with the text scanner and with the
+// reference.
+func BenchmarkOAuthDetailsJSON(b *testing.B) {
+	opts := frontEndOptions{Issuer: "https://id.example", OTPLength: 6, ResendDelay: 30 * time.Second}
+	raw, err := json.Marshal(oauthDetailsValue(opts, uiapiTx(), oauthDetailsV3))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		f    func([]byte) ([]byte, error)
+	}{{"scanner", jsJSONText}, {"reference", jsJSONReference}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bc.f(raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// FuzzJSJSON holds jsJSONText to the reference: the same text, or both
+// refuse the input.
+func FuzzJSJSON(f *testing.F) {
+	for _, s := range jsJSONSamples {
+		f.Add(s)
+	}
+	if b, err := json.Marshal(uiapiTx()); err == nil {
+		f.Add(string(b))
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := jsJSONText([]byte(in))
+		want, werr := jsJSONReference([]byte(in))
+		if werr != nil {
+			if err == nil && json.Valid([]byte(in)) {
+				t.Fatalf("jsJSONText(%q) = %q, reference fails: %v", in, got, werr)
+			}
+			return
+		}
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("jsJSONText(%q) = %q, %v; reference %q", in, got, err, want)
+		}
+	})
 }
 
 // FuzzUIAPIRequests sends arbitrary bodies to oauth-details and

@@ -51,8 +51,9 @@ type IssuedCredential struct {
 }
 
 // CredentialFilter selects ledger entries; zero fields select everything.
-// Results are ordered by IssuedAt then ID; After continues a listing after
-// the entry with that ID.
+// Results are ordered by IssuedAt then ID (byte by byte); After continues a
+// listing after the entry with that ID, which must exist (ErrNotFound if it
+// does not).
 type CredentialFilter struct {
 	ConfigurationID string
 	PersonID        string
@@ -60,23 +61,29 @@ type CredentialFilter struct {
 	IssuedFrom      time.Time // inclusive
 	IssuedBefore    time.Time // exclusive
 	After           string
-	Limit           int // 0 means 100; at most 1000
+	Limit           int // 0 or less means 100; more than 1000 means 1000
 }
 
-// Ledger is the credential issuance ledger.
+// Ledger is the credential issuance ledger. Entries are never deleted; only
+// their status and wallet event change.
 type Ledger interface {
 	// RecordCredentials stores cs in one transaction: all or none.
-	// ErrAlreadyExists if an ID is taken (and nothing is stored).
+	// ErrAlreadyExists if an ID is taken, or appears twice in cs (and
+	// nothing is stored). A Status or WalletEvent that is not one of the
+	// constants above is an error. Recording no credentials does nothing.
 	RecordCredentials(ctx context.Context, cs []IssuedCredential) error
 	// GetCredential returns the entry with id, or ErrNotFound.
 	GetCredential(ctx context.Context, id string) (IssuedCredential, error)
 	// ListCredentials returns the entries f selects.
 	ListCredentials(ctx context.Context, f CredentialFilter) ([]IssuedCredential, error)
-	// SetWalletEvent records event for every credential with notificationID
-	// and subject, and returns how many it updated (0: unknown notification
-	// id, or one issued to another subject).
+	// SetWalletEvent records event (WalletAccepted, WalletFailure or
+	// WalletDeleted; anything else is an error) at at for every credential
+	// with notificationID and subject, replacing any earlier event, and
+	// returns how many it updated (0: unknown notification id, or one
+	// issued to another subject; an empty notificationID matches nothing).
 	SetWalletEvent(ctx context.Context, notificationID, subject, event string, at time.Time) (int, error)
-	// SetCredentialStatus changes the status of the entry with id;
-	// ErrNotFound if there is none.
+	// SetCredentialStatus changes the status of the entry with id to
+	// status (CredentialValid, CredentialRevoked or CredentialSuspended;
+	// anything else is an error); ErrNotFound if there is none.
 	SetCredentialStatus(ctx context.Context, id, status string) error
 }

@@ -35,6 +35,7 @@ type Durable interface {
 	Factors
 	Clients
 	Consents
+	Ledger
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

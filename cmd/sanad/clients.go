@@ -22,6 +22,7 @@ import (
 
 const clientsUsage = `Usage:
   sanad clients add --id ID --name NAME --public-key FILE --redirect-uri URI --logo-uri URI [flags]
+  sanad clients add --public --scope SCOPES --id ID --name NAME --redirect-uri URI --logo-uri URI [flags]
   sanad clients add --from-json FILE [flags that override the file]
   sanad clients list [--json]
   sanad clients show ID [--json]
@@ -151,6 +152,8 @@ var clientDefaultACRs = []string{"mosip:idp:acr:generated-code"}
 func (cc *clientsCmd) add(ctx context.Context, args []string) error {
 	var (
 		id, name, publicKey, logoURI, rpID, claims, acrs, additional, fromJSON string
+		scope, grantTypes                                                      string
+		public                                                                 bool
 		nameLang, redirectURIs                                                 listFlag
 	)
 	fs := cc.flagSet("add")
@@ -164,6 +167,9 @@ func (cc *clientsCmd) add(ctx context.Context, args []string) error {
 	fs.StringVar(&logoURI, "logo-uri", "", "https `URI` of the logo the login page shows")
 	fs.StringVar(&rpID, "rp-id", "", "relying party `ID` (default: the client ID)")
 	fs.StringVar(&additional, "additional-config", "", "eSignet additionalConfig: a JSON `object`, or @FILE")
+	fs.BoolVar(&public, "public", false, "a public client (a wallet app): token endpoint auth method none, no --public-key, no claims, credential scopes (--scope) only, PKCE")
+	fs.StringVar(&scope, "scope", "", "space- or comma-separated credential `scopes` of a public client (additionalConfig scope)")
+	fs.StringVar(&grantTypes, "grant-types", oidc.GrantTypeAuthorizationCode, "comma-separated `grant types`: authorization_code, "+oidc.GrantTypePreAuthorizedCode)
 	fs.StringVar(&fromJSON, "from-json", "", "`file` holding an eSignet v3 create request (with or without its requestTime/request envelope); flags given override it")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -184,9 +190,15 @@ func (cc *clientsCmd) add(ctx context.Context, args []string) error {
 		}
 	} else {
 		var missing []string
-		for _, f := range []struct{ name, value string }{
-			{"--id", id}, {"--name", name}, {"--public-key", publicKey}, {"--redirect-uri", redirectURIs.String()}, {"--logo-uri", logoURI},
-		} {
+		required := []struct{ name, value string }{
+			{"--id", id}, {"--name", name}, {"--redirect-uri", redirectURIs.String()}, {"--logo-uri", logoURI},
+		}
+		if public {
+			required = append(required, struct{ name, value string }{"--scope", scope})
+		} else {
+			required = append(required, struct{ name, value string }{"--public-key", publicKey})
+		}
+		for _, f := range required {
 			if f.value == "" {
 				missing = append(missing, f.name)
 			}
@@ -224,8 +236,18 @@ func (cc *clientsCmd) add(ctx context.Context, args []string) error {
 			q.RelyingPartyID = rpID
 		case "additional-config":
 			q.AdditionalConfig, err = readAdditionalConfig(additional)
+		case "public":
+			if public {
+				q.ClientAuthMethods, q.PublicKey = []string{oidc.AuthMethodNone}, nil
+			}
+		case "grant-types":
+			q.GrantTypes = splitList(grantTypes)
 		}
 	})
+	if err == nil && scope != "" {
+		// After --additional-config, whichever order the flags came in.
+		q.AdditionalConfig, err = withScope(q.AdditionalConfig, scope)
+	}
 	if err != nil {
 		return err
 	}
@@ -247,6 +269,24 @@ func (cc *clientsCmd) add(ctx context.Context, args []string) error {
 		return err
 	}
 	return cc.printStatus(c.ID, c.Status, fmt.Sprintf("created client %s (%s)", c.ID, c.Status))
+}
+
+// withScope sets the scope member of additionalConfig (a JSON object, or
+// nothing) to scopes, given space- or comma-separated.
+func withScope(additionalConfig json.RawMessage, scopes string) (json.RawMessage, error) {
+	cfg := map[string]json.RawMessage{}
+	if len(bytes.TrimSpace(additionalConfig)) > 0 && string(bytes.TrimSpace(additionalConfig)) != "null" {
+		if err := json.Unmarshal(additionalConfig, &cfg); err != nil || cfg == nil {
+			return nil, &oidc.ClientRegistryError{Code: oidc.ClientMgmtInvalidAdditionalConfig, Status: http.StatusBadRequest,
+				Description: "additionalConfig must be a JSON object", Cause: err}
+		}
+	}
+	s, err := json.Marshal(strings.Join(strings.Fields(strings.ReplaceAll(scopes, ",", " ")), " "))
+	if err != nil {
+		return nil, err
+	}
+	cfg["scope"] = s
+	return json.Marshal(cfg)
 }
 
 // clientInvalidRequest is the error of a request the CLI could not read.
@@ -487,7 +527,11 @@ func (cc *clientsCmd) show(ctx context.Context, args []string) error {
 	row("logo URI:", c.LogoURI)
 	row("grant types:", strings.Join(c.GrantTypes, ", "))
 	row("auth methods:", strings.Join(c.AuthMethods, ", "))
-	row("public key:", string(d.PublicKey))
+	if string(d.PublicKey) == "null" {
+		row("public key:", "none (public client)")
+	} else {
+		row("public key:", string(d.PublicKey))
+	}
 	row("additional config:", string(d.AdditionalConfig))
 	row("created:", c.CreatedAt.UTC().Format(time.RFC3339))
 	row("updated:", c.UpdatedAt.UTC().Format(time.RFC3339))

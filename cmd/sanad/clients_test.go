@@ -359,3 +359,60 @@ func TestClientsParseNameLang(t *testing.T) {
 		})
 	}
 }
+
+// TestClientsCLIPublic: a public client (a wallet app) from the command
+// line.
+func TestClientsCLIPublic(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	cli := func(args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(t, cleanEnv, append(append([]string{"clients"}, args...), "--data-dir", data)...)
+	}
+	pub, _ := testJWK(t)
+	key := writeJSON(t, dir, "key.json", pub)
+	add := func(id string, extra ...string) []string {
+		return append([]string{"add", "--public", "--id", id, "--name", "Inji", "--redirect-uri", "io.inji.wallet://cb",
+			"--logo-uri", "https://inji.example/logo.png"}, extra...)
+	}
+
+	code, out, errOut := cli(add("inji", "--scope", "national_id_vc,farmer_vc", "--additional-config", `{"dpop_bound_access_tokens":true}`,
+		"--grant-types", "authorization_code,"+oidc.GrantTypePreAuthorizedCode)...)
+	if code != 0 || out != "created client inji (ACTIVE)\n" {
+		t.Fatalf("clients add --public = %d %q %q, want created client inji (ACTIVE)", code, out, errOut)
+	}
+	code, out, errOut = cli("show", "inji", "--json")
+	var d clientDetail
+	if err := json.Unmarshal([]byte(out), &d); code != 0 || err != nil {
+		t.Fatalf("clients show inji --json = %d %v\n%s%s", code, err, out, errOut)
+	}
+	if string(d.PublicKey) != "null" || !slices.Equal(d.ClientAuthMethods, []string{oidc.AuthMethodNone}) ||
+		!slices.Equal(d.GrantTypes, []string{"authorization_code", oidc.GrantTypePreAuthorizedCode}) || len(d.UserClaims) != 0 ||
+		compactJSON(d.AdditionalConfig) != `{"dpop_bound_access_tokens":true,"scope":"national_id_vc farmer_vc"}` {
+		t.Errorf("clients show inji --json = %s, want a public client with both grants and its scope", mustJSON(d))
+	}
+	if code, out, _ := cli("show", "inji"); code != 0 || !strings.Contains(out, "none (public client)") {
+		t.Errorf("clients show inji = %d\n%s\nwant the public key shown as none (public client)", code, out)
+	}
+	if code, out, errOut := cli("disable", "inji"); code != 0 || out != "client inji is now INACTIVE\n" {
+		t.Errorf("clients disable inji = %d %q %q", code, out, errOut)
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"with a key", add("w1", "--scope", "national_id_vc", "--public-key", key), oidc.ClientMgmtInvalidPublicKey},
+		{"openid", add("w2", "--scope", "openid"), oidc.ClientMgmtInvalidAdditionalConfig},
+		{"claims", add("w3", "--scope", "national_id_vc", "--claims", "name"), oidc.ClientMgmtInvalidClientAuth},
+		{"unknown grant type", add("w4", "--scope", "national_id_vc", "--grant-types", "implicit"), oidc.ClientMgmtInvalidGrantType},
+	} {
+		if code, _, errOut := cli(tc.args...); code != 1 || !strings.Contains(errOut, "sanad clients: "+tc.want+": ") {
+			t.Errorf("%s: clients %s = %d %q, want exit 1 and %s", tc.name, strings.Join(tc.args, " "), code, errOut, tc.want)
+		}
+	}
+	if code, _, errOut := cli(add("w5")...); code != 2 || !strings.Contains(errOut, "--scope") {
+		t.Errorf("clients add --public without --scope = %d %q, want 2 naming --scope", code, errOut)
+	}
+}

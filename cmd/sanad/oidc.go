@@ -11,13 +11,14 @@ import (
 
 	"github.com/sanad-id/sanad/idrepo/authn"
 	"github.com/sanad-id/sanad/internal/config"
+	"github.com/sanad-id/sanad/issuer"
 	"github.com/sanad-id/sanad/oidc"
 	"github.com/sanad-id/sanad/oidc/demobank"
 	"github.com/sanad-id/sanad/storage"
 )
 
 // openProvider builds the OpenID provider from the configuration.
-func openProvider(cfg config.Config, db storage.Durable, state storage.State, ks keyring, auth *authn.Authenticator, log *slog.Logger) (*oidc.Provider, error) {
+func openProvider(cfg config.Config, db storage.Durable, state storage.State, ks keyring, auth *authn.Authenticator, is *issuer.Issuer, log *slog.Logger) (*oidc.Provider, error) {
 	o := cfg.OIDC
 	pol := authnPolicy(cfg.IDRepo.Authn)
 	def := authn.DefaultPolicy()
@@ -50,6 +51,11 @@ func openProvider(cfg config.Config, db storage.Durable, state storage.State, ks
 		OTPLength:        pol.OTPLength,
 		OTPResendDelay:   pol.ResendDelay,
 		Logger:           log,
+
+		CredentialIssuer:           is.Identifier(),
+		CredentialScopes:           is.Scopes(),
+		CredentialConfigurationIDs: is.ConfigurationIDs(),
+		CredentialGrants:           credentialGrants{is},
 	})
 }
 

@@ -96,11 +96,27 @@ func serve(ctx context.Context, e env, args []string) error {
 	if cfg.Runs("idrepo") {
 		repo.RegisterAdmin(admin)
 	}
-	if cfg.Runs("oidc") {
-		provider, err := openProvider(cfg, db, state, ks, auth, log)
+	// The issuer and the provider need each other: the provider redeems the
+	// issuer's pre-authorized codes and puts its scopes in access tokens;
+	// the issuer verifies those tokens with the provider. A process that
+	// runs either builds both (they share the database and the state
+	// store) and serves the routes of the components it runs.
+	var is *issuerParts
+	if cfg.Runs("issuer") || cfg.Runs("oidc") {
+		if is, err = openIssuer(cfg, db, state, ks, repo, notifier, log); err != nil {
+			return err
+		}
+		provider, err := openProvider(cfg, db, state, ks, auth, is.issuer, log)
 		if err != nil {
 			return err
 		}
+		is.tokens.p = provider
+		if cfg.Runs("issuer") {
+			is.issuer.Register(eng, admin)
+		}
+	}
+	if cfg.Runs("oidc") {
+		provider := is.tokens.p
 		provider.Register(eng)
 		oidc.NewClientRegistry(db, nil).RegisterClientAdmin(admin)
 		if cfg.Demo && !cfg.OIDC.DisableDemoBank {
@@ -159,6 +175,12 @@ func printBanner(e env, cfg config.Config, addr string, components []string, dem
 	if cfg.Runs("oidc") {
 		fmt.Fprintf(e.stdout, "  OpenID provider:          %s/.well-known/openid-configuration\n", base)
 		fmt.Fprintf(e.stdout, "  OIDC signing keys (JWKS): %s/.well-known/jwks.json\n", base)
+	}
+	if cfg.Runs("issuer") {
+		id := cfg.IssuerID()
+		u, _ := url.Parse(id)
+		fmt.Fprintf(e.stdout, "  Credential issuer:        %s/.well-known/openid-credential-issuer%s\n", base, strings.TrimRight(u.EscapedPath(), "/"))
+		fmt.Fprintf(e.stdout, "  Credential offers:        %s/v1/credential-offers (admin token; docs/issuer.md)\n", base)
 	}
 	if bankURL != "" {
 		fmt.Fprintf(e.stdout, "  Demo bank (log in here):  %s\n", bankURL)

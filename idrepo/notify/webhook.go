@@ -26,6 +26,12 @@ const (
 	DefaultWebhookTimeout     = 10 * time.Second
 	DefaultWebhookMaxAttempts = 3 // the first try and two retries
 	DefaultWebhookBackoff     = 500 * time.Millisecond
+	// DefaultWebhookMaxIdleConns is how many idle connections to the
+	// gateway are kept for reuse: about as many as OTPs in flight at once
+	// under load. net/http's default transport keeps 2 per host, so at a
+	// few hundred sign-ins a second nearly every OTP opened (and TLS
+	// handshook) a new connection and left one in TIME_WAIT.
+	DefaultWebhookMaxIdleConns = 64
 )
 
 // SignatureHeader carries the HMAC-SHA256 of the request body, as
@@ -63,6 +69,9 @@ type WebhookConfig struct {
 	// InsecureHTTP allows an http URL to a host other than localhost: OTPs
 	// and the configured headers then cross the network in clear.
 	InsecureHTTP bool `yaml:"insecure_http"`
+	// MaxIdleConns is how many idle connections to the gateway are kept
+	// for the next messages; 0 means DefaultWebhookMaxIdleConns.
+	MaxIdleConns int `yaml:"max_idle_conns"`
 }
 
 // Validate reports every problem in c at once.
@@ -110,14 +119,17 @@ func (c WebhookConfig) Validate() error {
 	if c.MaxAttempts < 0 || c.MaxAttempts > 10 {
 		bad("max_attempts", "must be between 1 and 10 (0 for the default, %d), got %d", DefaultWebhookMaxAttempts, c.MaxAttempts)
 	}
+	if c.MaxIdleConns < 0 || c.MaxIdleConns > 4096 {
+		bad("max_idle_conns", "must be between 1 and 4096 (0 for the default, %d), got %d", DefaultWebhookMaxIdleConns, c.MaxIdleConns)
+	}
 	return errors.Join(errs...)
 }
 
 // String prints c with the URL's user info, path and query, the header
 // values and the HMAC secret redacted.
 func (c WebhookConfig) String() string {
-	return fmt.Sprintf("WebhookConfig{URL: %s, Headers: %s, HMACSecret: %s, Timeout: %s, MaxAttempts: %d, Backoff: %s, InsecureHTTP: %t}",
-		redactURLString(c.URL), c.redactedHeaders(), redact(c.HMACSecret), c.Timeout, c.MaxAttempts, c.Backoff, c.InsecureHTTP)
+	return fmt.Sprintf("WebhookConfig{URL: %s, Headers: %s, HMACSecret: %s, Timeout: %s, MaxAttempts: %d, Backoff: %s, InsecureHTTP: %t, MaxIdleConns: %d}",
+		redactURLString(c.URL), c.redactedHeaders(), redact(c.HMACSecret), c.Timeout, c.MaxAttempts, c.Backoff, c.InsecureHTTP, c.MaxIdleConns)
 }
 
 // GoString redacts c in %#v like String.
@@ -133,6 +145,7 @@ func (c WebhookConfig) LogValue() slog.Value {
 		slog.Int("max_attempts", c.MaxAttempts),
 		slog.Duration("backoff", c.Backoff),
 		slog.Bool("insecure_http", c.InsecureHTTP),
+		slog.Int("max_idle_conns", c.MaxIdleConns),
 	)
 }
 
@@ -151,7 +164,8 @@ func (c WebhookConfig) redactedHeaders() string {
 // The gateway gets the rendered message only; the OTP is not a field of its
 // own. A response other than 2xx is an error carrying the status (see
 // [StatusError]) but nothing of the response body. Redirects are not
-// followed.
+// followed. Connections to the gateway are kept open between messages
+// (WebhookConfig.MaxIdleConns of them).
 type Webhook struct {
 	cfg    WebhookConfig
 	tmpl   *Templates
@@ -192,16 +206,40 @@ func NewWebhook(cfg WebhookConfig, tmpl *Templates) (*Webhook, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webhook.url: %s is not a URL", redactURLString(cfg.URL))
 	}
+	if cfg.MaxIdleConns == 0 {
+		cfg.MaxIdleConns = DefaultWebhookMaxIdleConns
+	}
 	cfg.Headers = maps.Clone(cfg.Headers)
 	return &Webhook{
 		cfg:  cfg,
 		tmpl: tmpl,
 		url:  u,
 		client: &http.Client{
+			Transport:     newWebhookTransport(cfg.MaxIdleConns),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}, nil
 }
+
+// newWebhookTransport is net/http's default transport (proxy from the
+// environment, HTTP/2, its timeouts) of the notifier's own, keeping up to
+// maxIdle idle connections to the gateway, which is its only host.
+func newWebhookTransport(maxIdle int) *http.Transport {
+	var t *http.Transport
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		t = dt.Clone()
+	} else {
+		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true,
+			IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 10 * time.Second}
+	}
+	t.MaxIdleConns = maxIdle
+	t.MaxIdleConnsPerHost = maxIdle
+	return t
+}
+
+// CloseIdleConnections closes the connections to the gateway that are not
+// in use.
+func (w *Webhook) CloseIdleConnections() { w.client.CloseIdleConnections() }
 
 // String describes w with its secrets redacted.
 func (w *Webhook) String() string { return "notify.Webhook{" + w.cfg.String() + "}" }

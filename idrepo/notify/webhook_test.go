@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -307,6 +308,8 @@ func TestWebhookConfigValidate(t *testing.T) {
 		{"negative timeout", func(c *WebhookConfig) { c.Timeout = -1 }, []string{"webhook.timeout: must not be negative"}},
 		{"negative backoff", func(c *WebhookConfig) { c.Backoff = -1 }, []string{"webhook.backoff: must not be negative"}},
 		{"too many attempts", func(c *WebhookConfig) { c.MaxAttempts = 11 }, []string{"webhook.max_attempts: must be between 1 and 10"}},
+		{"negative idle connections", func(c *WebhookConfig) { c.MaxIdleConns = -1 }, []string{"webhook.max_idle_conns: must be between 1 and 4096"}},
+		{"too many idle connections", func(c *WebhookConfig) { c.MaxIdleConns = 5000 }, []string{"webhook.max_idle_conns: must be between 1 and 4096"}},
 		{"every problem at once", func(c *WebhookConfig) { c.URL, c.HMACSecret, c.MaxAttempts = "", "x", -1 }, []string{"webhook.url:", "webhook.hmac_secret:", "webhook.max_attempts:"}},
 	}
 	for _, tt := range tests {
@@ -360,5 +363,77 @@ func TestWebhookPrintsRedacted(t *testing.T) {
 		if !strings.Contains(out, "https://[redacted]@sms.example.gov/[redacted]?[redacted]") || !strings.Contains(out, "Authorization: [redacted]") {
 			t.Errorf("%s = %q, want the redacted URL and header name", how, out)
 		}
+	}
+}
+
+// TestWebhookReusesConnections sends two waves of concurrent messages, each
+// held at the gateway until all have arrived so that every one needs a
+// connection of its own: the second wave must reuse the first's
+// connections and open none (net/http's default transport keeps only 2
+// idle connections per host).
+func TestWebhookReusesConnections(t *testing.T) {
+	const inFlight = 16
+	var (
+		mu      sync.Mutex
+		conns   int
+		arrived int
+		release = make(chan struct{})
+	)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		arrived++
+		last := arrived%inFlight == 0
+		wait := release
+		if last {
+			close(release)
+			release = make(chan struct{})
+		}
+		mu.Unlock()
+		if !last {
+			select {
+			case <-wait:
+			case <-r.Context().Done():
+			}
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	w, err := NewWebhook(WebhookConfig{URL: srv.URL + "/send", MaxAttempts: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.CloseIdleConnections)
+	wave := func() {
+		var wg sync.WaitGroup
+		for i := range inFlight {
+			wg.Go(func() {
+				if err := w.Notify(t.Context(), otpMessage(Phone, fmt.Sprintf("+97150123%04d", i), "eng")); err != nil {
+					t.Errorf("Notify: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	wave()
+	mu.Lock()
+	first := conns
+	mu.Unlock()
+	if first != inFlight {
+		t.Fatalf("first wave of %d held messages opened %d connections, want %d", inFlight, first, inFlight)
+	}
+	wave()
+	mu.Lock()
+	defer mu.Unlock()
+	if conns != first {
+		t.Errorf("second wave opened %d new connections, want 0 (the first wave's %d reused)", conns-first, first)
 	}
 }

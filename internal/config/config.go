@@ -51,6 +51,47 @@ type Config struct {
 	IDRepo  IDRepo  `yaml:"idrepo"`
 	Notify  Notify  `yaml:"notify"`
 	OIDC    OIDC    `yaml:"oidc"`
+	Issuer  Issuer  `yaml:"issuer"`
+}
+
+// Issuer configures the OpenID4VCI credential issuer. Zero values keep the
+// defaults of package issuer.
+type Issuer struct {
+	// ID is the credential issuer identifier; empty means
+	// <public_url>/issuer. It must differ from the OpenID provider's issuer:
+	// credential access tokens are told apart from userinfo tokens by
+	// their audience.
+	ID string `yaml:"id"`
+	// TemplatesDir holds the credential configurations, one folder each
+	// (see templates/README.md); empty means the templates built into the
+	// binary (the demo National ID credential in every format).
+	TemplatesDir string `yaml:"templates_dir"`
+	// BatchSize is the most credentials one request may ask for (10); 1
+	// turns batch issuance off.
+	BatchSize int `yaml:"batch_size"`
+	// NonceTTL (5m), PreAuthorizedCodeTTL (10m), ProofIATWindow (5m).
+	NonceTTL             time.Duration `yaml:"nonce_ttl"`
+	PreAuthorizedCodeTTL time.Duration `yaml:"pre_authorized_code_ttl"`
+	ProofIATWindow       time.Duration `yaml:"proof_iat_window"`
+	// TxCodeAttempts is how many wrong tx_codes void a pre-authorized code (3).
+	TxCodeAttempts int `yaml:"tx_code_attempts"`
+	// X5CFile is an optional PEM certificate chain (leaf first) for the
+	// credential signing key, sent as x5c in SD-JWT VCs.
+	X5CFile string `yaml:"x5c_file"`
+	// AuthorizationServer, when set, makes the issuer accept the access
+	// tokens of an external authorization server (for example a MOSIP
+	// eSignet) instead of Sanad's own: its issuer identifier, JWKS URL and
+	// the token claim holding the resident's individual id.
+	AuthorizationServer ExternalAS `yaml:"authorization_server"`
+}
+
+// ExternalAS is an external authorization server the issuer trusts.
+type ExternalAS struct {
+	Issuer  string `yaml:"issuer"`
+	JWKSURL string `yaml:"jwks_url"`
+	// IndividualIDClaim is the access token claim holding the UIN, VID or
+	// handle the ID repository resolves.
+	IndividualIDClaim string `yaml:"individual_id_claim"`
 }
 
 // OIDC configures the OpenID provider. Zero values keep the defaults of
@@ -279,6 +320,15 @@ func Decode(r io.Reader, cfg *Config) error {
 	return nil
 }
 
+// IssuerID is the credential issuer identifier: issuer.id, or
+// <public_url>/issuer.
+func (c Config) IssuerID() string {
+	if c.Issuer.ID != "" {
+		return c.Issuer.ID
+	}
+	return strings.TrimRight(c.PublicURL, "/") + "/issuer"
+}
+
 // ResolvedComponents returns the components to run, in a fixed order.
 func (c Config) ResolvedComponents() []string {
 	if len(c.Components) == 0 || slices.Contains(c.Components, "all") {
@@ -435,6 +485,31 @@ func (c *Config) validate(serving bool) error {
 		if len(l) != 3 {
 			bad("oidc.languages", "%q is not an ISO 639-3 code", l)
 		}
+	}
+	is := c.Issuer
+	if is.ID != "" {
+		if u, err := url.Parse(is.ID); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || u.Fragment != "" {
+			bad("issuer.id", "must be an http(s) URL without query or fragment")
+		} else if strings.TrimRight(is.ID, "/") == strings.TrimRight(c.PublicURL, "/") {
+			bad("issuer.id", "must differ from public_url, the OpenID provider's issuer")
+		}
+	}
+	if is.BatchSize < 0 || is.BatchSize > 100 {
+		bad("issuer.batch_size", "must be between 1 and 100 (0 for the default)")
+	}
+	if is.TxCodeAttempts < 0 {
+		bad("issuer.tx_code_attempts", "must not be negative")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"nonce_ttl", is.NonceTTL}, {"pre_authorized_code_ttl", is.PreAuthorizedCodeTTL}, {"proof_iat_window", is.ProofIATWindow}} {
+		if d.v < 0 {
+			bad("issuer."+d.name, "must not be negative")
+		}
+	}
+	if as := is.AuthorizationServer; as != (ExternalAS{}) && (as.Issuer == "" || as.JWKSURL == "" || as.IndividualIDClaim == "") {
+		bad("issuer.authorization_server", "needs issuer, jwks_url and individual_id_claim together")
 	}
 	a := c.IDRepo.Authn
 	if a.OTPLength != 0 && (a.OTPLength < 4 || a.OTPLength > 10) {

@@ -92,12 +92,21 @@ func setField(f reflect.Value, v string) error {
 			return err
 		}
 		f.SetBool(b)
-	case f.Kind() == reflect.Int64 || f.Kind() == reflect.Int:
-		n, err := strconv.ParseInt(v, 10, 64)
+	case f.CanInt():
+		// Parsed at the field's size, so that a value it can't hold is an
+		// error rather than wrapped around.
+		n, err := strconv.ParseInt(v, 10, f.Type().Bits())
 		if err != nil {
 			return err
 		}
 		f.SetInt(n)
+	case f.CanUint():
+		// The Argon2 settings are uint32 (argon2.IDKey's parameters).
+		n, err := strconv.ParseUint(v, 10, f.Type().Bits())
+		if err != nil {
+			return err
+		}
+		f.SetUint(n)
 	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
 		var items []string
 		for _, s := range strings.Split(v, ",") {

@@ -164,6 +164,10 @@ type AuthRequest struct {
 	// sets it for an RP with a DPoP key that does not use PAR (with PAR the
 	// proof on the push binds it).
 	DPoPJKT string
+	// AuthorizationDetails is RFC 9396's JSON array (openid_credential
+	// details for a wallet). oauth-details does not carry it: send it by
+	// PAR or /authorize.
+	AuthorizationDetails string
 }
 
 func (r AuthRequest) form() url.Values {
@@ -188,6 +192,7 @@ func (r AuthRequest) form() url.Values {
 	set("prompt", r.Prompt)
 	set("max_age", r.MaxAge)
 	set("dpop_jkt", r.DPoPJKT)
+	set("authorization_details", r.AuthorizationDetails)
 	return v
 }
 
@@ -241,13 +246,17 @@ type OTPSent struct {
 	MaskedMobile  *string `json:"maskedMobile"`
 }
 
-// TokenResponse is a successful token response.
+// TokenResponse is a successful token response, with OpenID4VCI's members
+// for credential grants.
 type TokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
-	IDToken     string `json:"id_token"`
-	Scope       string `json:"scope"`
+	AccessToken          string          `json:"access_token"`
+	TokenType            string          `json:"token_type"`
+	ExpiresIn            int64           `json:"expires_in"`
+	IDToken              string          `json:"id_token"`
+	Scope                string          `json:"scope"`
+	AuthorizationDetails json.RawMessage `json:"authorization_details"`
+	CNonce               string          `json:"c_nonce"`
+	CNonceExpiresIn      int64           `json:"c_nonce_expires_in"`
 }
 
 // Challenge is one factor of authenticate.
@@ -463,8 +472,13 @@ func (f *Flow) PAR(ctx context.Context) error {
 	return nil
 }
 
-// authenticate adds private_key_jwt client authentication to form.
+// authenticate adds client authentication to form: private_key_jwt, or
+// the client_id alone for a public client (no Key).
 func (rp *RP) authenticate(form url.Values) error {
+	if rp.Client.Key == nil {
+		form.Set("client_id", rp.Client.ID)
+		return nil
+	}
 	a, err := clientAssertion(rp.Client.Key, rp.Client.ID, strings.TrimRight(rp.Issuer, "/"), rp.now())
 	if err != nil {
 		return err
@@ -909,7 +923,7 @@ func (rp *RP) Token(ctx context.Context, r TokenRequest) (*TokenResponse, error)
 }
 
 func (rp *RP) token(ctx context.Context, r TokenRequest, nonce string) (*TokenResponse, string, error) {
-	for attempt := 0; ; attempt++ {
+	return rp.tokenRequest(ctx, func() (url.Values, error) {
 		form := url.Values{"grant_type": {"authorization_code"}, "code": {r.Code}, "redirect_uri": {r.RedirectURI}}
 		if r.CodeVerifier != "" {
 			form.Set("code_verifier", r.CodeVerifier)
@@ -919,18 +933,59 @@ func (rp *RP) token(ctx context.Context, r TokenRequest, nonce string) (*TokenRe
 			form.Set("client_assertion_type", oidc.ClientAssertionType)
 			form.Set("client_assertion", r.Assertion)
 		} else if err := rp.authenticate(form); err != nil {
+			return nil, err
+		}
+		return form, nil
+	}, r.DPoPProof, nonce, r.Assertion == "")
+}
+
+// PreAuthorizedTokenRequest is a token request of OpenID4VCI's
+// pre-authorized code grant. Empty DPoPProof: as in TokenRequest.
+type PreAuthorizedTokenRequest struct {
+	Code, TxCode string
+	DPoPProof    string
+}
+
+// PreAuthorizedToken redeems a pre-authorized code as a wallet: as the RP's
+// client when it has one (private_key_jwt, or the client_id alone for a
+// public client), anonymously otherwise.
+func (rp *RP) PreAuthorizedToken(ctx context.Context, r PreAuthorizedTokenRequest) (*TokenResponse, error) {
+	tok, _, err := rp.tokenRequest(ctx, func() (url.Values, error) {
+		form := url.Values{"grant_type": {oidc.GrantTypePreAuthorizedCode}, "pre-authorized_code": {r.Code}}
+		if r.TxCode != "" {
+			form.Set("tx_code", r.TxCode)
+		}
+		if rp.Client != nil {
+			if err := rp.authenticate(form); err != nil {
+				return nil, err
+			}
+		}
+		return form, nil
+	}, r.DPoPProof, "", true)
+	return tok, err
+}
+
+// tokenRequest posts the form newForm builds (afresh for each attempt: an
+// assertion is single use) to the token endpoint with a DPoP proof (proof,
+// or a fresh one of the RP's key with nonce), retrying once with the
+// server's nonce on use_dpop_nonce when retry is set and no proof was given.
+// It returns the response and the last DPoP-Nonce.
+func (rp *RP) tokenRequest(ctx context.Context, newForm func() (url.Values, error), proof, nonce string, retry bool) (*TokenResponse, string, error) {
+	for attempt := 0; ; attempt++ {
+		form, err := newForm()
+		if err != nil {
 			return nil, "", err
 		}
 		h := http.Header{}
 		switch {
-		case r.DPoPProof != "":
-			h.Set("DPoP", r.DPoPProof)
+		case proof != "":
+			h.Set("DPoP", proof)
 		case rp.DPoPKey != nil:
-			proof, err := dpopProof(rp.DPoPKey, http.MethodPost, rp.url(oidc.PathToken), "", nonce, rp.now())
+			fresh, err := dpopProof(rp.DPoPKey, http.MethodPost, rp.url(oidc.PathToken), "", nonce, rp.now())
 			if err != nil {
 				return nil, "", err
 			}
-			h.Set("DPoP", proof)
+			h.Set("DPoP", fresh)
 		}
 		var tok TokenResponse
 		resp, err := rp.postForm(ctx, rp.backChannel(), oidc.PathToken, form, h, &tok, http.StatusOK)
@@ -939,7 +994,7 @@ func (rp *RP) token(ctx context.Context, r TokenRequest, nonce string) (*TokenRe
 			fresh = resp.Header.Get("DPoP-Nonce")
 		}
 		if err != nil {
-			if ErrorCode(err) == oidc.CodeUseDPoPNonce && fresh != "" && attempt == 0 && r.DPoPProof == "" && r.Assertion == "" {
+			if ErrorCode(err) == oidc.CodeUseDPoPNonce && fresh != "" && attempt == 0 && proof == "" && retry {
 				nonce = fresh
 				continue
 			}

@@ -47,14 +47,15 @@ type Options struct {
 
 // Stack is a running provider.
 type Stack struct {
-	Server    *httptest.Server
-	Provider  *oidc.Provider
-	Repo      *idrepo.Repository
-	Authn     *authn.Authenticator
-	Keys      *keys.Service
-	Secrets   *keys.Secrets
-	Clients   *oidc.ClientRegistry
-	Inbox     *Inbox
+	Server   *httptest.Server
+	Provider *oidc.Provider
+	Repo     *idrepo.Repository
+	Authn    *authn.Authenticator
+	Keys     *keys.Service
+	Secrets  *keys.Secrets
+	Clients  *oidc.ClientRegistry
+	Inbox    *Inbox
+	// Residents are the demo residents, with their ResidentID.
 	Residents []idrepo.DemoResident
 	Issuer    string
 }
@@ -115,6 +116,18 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		}
 	}
 
+	// SeedDemo returns only the residents it created: a database seeded
+	// before has the others.
+	all := idrepo.DemoResidents()
+	for i := range all {
+		person, err := repo.Lookup(ctx, all[i].UIN)
+		if err != nil {
+			repo.Close()
+			return nil, fmt.Errorf("oidctest: demo resident: %w", err)
+		}
+		all[i].ResidentID = person.ID
+	}
+
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
 	cfg := oidc.Config{
@@ -139,7 +152,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	srv.Start()
 	return &Stack{
 		Server: srv, Provider: p, Repo: repo, Authn: auth, Keys: ks, Secrets: sec,
-		Clients: oidc.NewClientRegistry(o.Durable, o.Now), Inbox: inbox, Residents: idrepo.DemoResidents(), Issuer: issuer,
+		Clients: oidc.NewClientRegistry(o.Durable, o.Now), Inbox: inbox, Residents: all, Issuer: issuer,
 	}, nil
 }
 
@@ -166,9 +179,45 @@ func New(t testing.TB, durable storage.Durable, state storage.State, opts ...fun
 
 // Client is a registered relying party with its private key.
 type Client struct {
-	ID          string
-	Key         jwk.Key // private signing key (ES256) for private_key_jwt
+	ID string
+	// Key is the private signing key for private_key_jwt; nil for a public
+	// client (token_endpoint_auth_method none), which sends its client_id
+	// alone.
+	Key         jwk.Key
 	RedirectURI string
+}
+
+// RegisterPublicClient registers a public client (a wallet app:
+// clientAuthMethods ["none"], no key, no claims) for the credential scopes
+// scope (space-separated), with the authorization code and pre-authorized
+// code grants, every ACR, and the given additionalConfig members besides
+// scope (a JSON object, or "").
+func (s *Stack) RegisterPublicClient(ctx context.Context, id, redirectURI, scope, additionalConfig string) (*Client, error) {
+	cfg := map[string]any{}
+	if additionalConfig != "" {
+		if err := json.Unmarshal([]byte(additionalConfig), &cfg); err != nil {
+			return nil, fmt.Errorf("oidctest: additionalConfig: %w", err)
+		}
+	}
+	cfg["scope"] = scope
+	cfgJSON, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	reg := oidc.ClientRegistration{
+		ClientID: id, ClientName: "Wallet " + id, RelyingPartyID: "rp-" + id,
+		LogoURI:           "https://logo.example/" + id + ".png",
+		UserClaims:        []string{},
+		AuthContextRefs:   []string{"mosip:idp:acr:generated-code", "mosip:idp:acr:static-code", "mosip:idp:acr:password", "mosip:idp:acr:knowledge"},
+		RedirectURIs:      []string{redirectURI},
+		GrantTypes:        []string{oidc.GrantTypeAuthorizationCode, oidc.GrantTypePreAuthorizedCode},
+		ClientAuthMethods: []string{oidc.AuthMethodNone},
+		AdditionalConfig:  cfgJSON,
+	}
+	if _, err := s.Clients.Create(ctx, reg); err != nil {
+		return nil, err
+	}
+	return &Client{ID: id, RedirectURI: redirectURI}, nil
 }
 
 // RegisterClient registers a client with an ES256 key, every supported

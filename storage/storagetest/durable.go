@@ -36,6 +36,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) storage.Durable) {
 	cases = append(cases, idrepoCases...)
 	cases = append(cases, clientCases...)
 	cases = append(cases, consentCases...)
+	cases = append(cases, ledgerCases...)
 	t.Run("basic", func(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -49,6 +50,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) storage.Durable) {
 	t.Run("concurrent RotateKey", func(t *testing.T) { testConcurrentRotateKey(t, open(t)) })
 	runIDRepoConcurrent(t, open)
 	t.Run("concurrent PutConsent of one consent", func(t *testing.T) { testConcurrentPutConsent(t, open(t)) })
+	runLedgerConcurrent(t, open)
 }
 
 func testPing(t *testing.T, d storage.Durable) {

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/sanad-id/sanad/idrepo"
+	"github.com/sanad-id/sanad/idrepo/authn"
+	"github.com/sanad-id/sanad/idrepo/notify"
+	"github.com/sanad-id/sanad/internal/config"
+	"github.com/sanad-id/sanad/issuer"
+	"github.com/sanad-id/sanad/keys"
+	"github.com/sanad-id/sanad/oidc"
+	"github.com/sanad-id/sanad/storage"
+	"github.com/sanad-id/sanad/templates"
+)
+
+// issuerParts is what openIssuer builds: the issuer, and what the OpenID
+// provider needs to know about it.
+type issuerParts struct {
+	issuer *issuer.Issuer
+	// tokens is set to the provider once it exists (the issuer and the
+	// provider need each other).
+	tokens *providerTokens
+}
+
+// openIssuer builds the credential issuer from the configuration.
+func openIssuer(cfg config.Config, db storage.Durable, state storage.State, ks keyring, repo *idrepo.Repository, notifier notify.Notifier, log *slog.Logger) (*issuerParts, error) {
+	ic := cfg.Issuer
+	var fsys fs.FS = templates.FS()
+	if ic.TemplatesDir != "" {
+		fsys = os.DirFS(ic.TemplatesDir)
+	}
+	id := cfg.IssuerID()
+	configs, err := issuer.LoadTemplates(fsys, id)
+	if err != nil {
+		return nil, fmt.Errorf("issuer templates: %w", err)
+	}
+	x5c, err := readX5C(ic.X5CFile)
+	if err != nil {
+		return nil, err
+	}
+	parts := &issuerParts{tokens: &providerTokens{}}
+	var tokens issuer.TokenVerifier = parts.tokens
+	if as := ic.AuthorizationServer; as.Issuer != "" {
+		dir := idrepo.Directory{Repo: repo}
+		v, err := issuer.NewJWKSVerifier(issuer.JWKSVerifierConfig{
+			Issuer:   as.Issuer,
+			JWKSURL:  as.JWKSURL,
+			Audience: id,
+			Resolve: func(ctx context.Context, claims map[string]any) (string, error) {
+				loginID, _ := claims[as.IndividualIDClaim].(string)
+				if loginID == "" {
+					return "", issuer.ErrUnknownPerson
+				}
+				p, err := dir.Lookup(ctx, loginID)
+				if err != nil || p.Status != idrepo.StatusActive {
+					return "", issuer.ErrUnknownPerson
+				}
+				return p.ID, nil
+			},
+			Logger: log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("issuer.authorization_server: %w", err)
+		}
+		tokens = v
+	}
+	is, err := issuer.New(issuer.Config{
+		CredentialIssuer:     id,
+		AuthorizationServers: authorizationServers(cfg),
+		Configurations:       configs,
+		Tokens:               tokens,
+		DPoP:                 &oidc.DPoPVerifier{State: state},
+		Data:                 repo,
+		Persons:              personFinder{repo},
+		Ledger:               db,
+		State:                state,
+		Signers:              issuer.NewKeySigners(ks.Service, keys.PurposeCredentialSigning),
+		Notifier:             notifier,
+		BatchSize:            ic.BatchSize,
+		NonceTTL:             ic.NonceTTL,
+		ProofIATWindow:       ic.ProofIATWindow,
+		PreAuthorizedCodeTTL: ic.PreAuthorizedCodeTTL,
+		TxCodeAttempts:       ic.TxCodeAttempts,
+		X5C:                  x5c,
+		Logger:               log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	parts.issuer = is
+	return parts, nil
+}
+
+// authorizationServers are the authorization servers the metadata names.
+func authorizationServers(cfg config.Config) []string {
+	if as := cfg.Issuer.AuthorizationServer.Issuer; as != "" {
+		return []string{as}
+	}
+	return []string{cfg.PublicURL}
+}
+
+// readX5C reads a PEM certificate chain, leaf first.
+func readX5C(file string) ([][]byte, error) {
+	if file == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("issuer.x5c_file: %w", err)
+	}
+	var chain [][]byte
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		if _, err := x509.ParseCertificate(blk.Bytes); err != nil {
+			return nil, fmt.Errorf("issuer.x5c_file: %w", err)
+		}
+		chain = append(chain, blk.Bytes)
+	}
+	if len(chain) == 0 {
+		return nil, fmt.Errorf("issuer.x5c_file: no certificate in %s", file)
+	}
+	return chain, nil
+}
+
+// personFinder resolves the individual id of an offer with the ID
+// repository.
+type personFinder struct{ repo *idrepo.Repository }
+
+func (f personFinder) FindPerson(ctx context.Context, individualID string) (string, map[string]any, error) {
+	p, err := idrepo.Directory{Repo: f.repo}.Lookup(ctx, individualID)
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, authn.ErrInvalidIdentifier) {
+		return "", nil, issuer.ErrUnknownPerson
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if p.Status != idrepo.StatusActive {
+		return "", nil, issuer.ErrUnknownPerson
+	}
+	return p.ID, p.Identity, nil
+}
+
+// providerTokens verifies access tokens with Sanad's own OpenID provider.
+type providerTokens struct{ p *oidc.Provider }
+
+func (t *providerTokens) VerifyAccessToken(ctx context.Context, token string) (*issuer.AccessToken, error) {
+	if t.p == nil {
+		return nil, errors.New("the OpenID provider is not running in this process")
+	}
+	at, err := t.p.VerifyAccessToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return &issuer.AccessToken{
+		Subject:              at.Subject,
+		ClientID:             at.ClientID,
+		Scopes:               at.Scopes,
+		AuthorizationDetails: at.AuthorizationDetails,
+		JKT:                  at.JKT,
+		PersonID:             at.PersonID,
+		Expires:              at.Expires,
+	}, nil
+}
+
+// credentialGrants lets the OpenID provider redeem the issuer's
+// pre-authorized codes and mint c_nonces.
+type credentialGrants struct{ is *issuer.Issuer }
+
+func (g credentialGrants) RedeemPreAuthorizedCode(ctx context.Context, code, txCode string) (*oidc.PreAuthorizedGrant, error) {
+	gr, err := g.is.RedeemPreAuthorizedCode(ctx, code, txCode)
+	if err != nil {
+		return nil, err
+	}
+	return &oidc.PreAuthorizedGrant{PersonID: gr.PersonID, ConfigurationIDs: gr.ConfigurationIDs, Scopes: gr.Scopes}, nil
+}
+
+func (g credentialGrants) NewCNonce(ctx context.Context) (string, time.Duration, error) {
+	return g.is.NewCNonce(ctx)
+}

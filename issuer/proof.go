@@ -1,0 +1,480 @@
+package issuer
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jws"
+
+	"github.com/sanad-id/sanad/credential/did"
+)
+
+// ProofTyp is the typ header of an OpenID4VCI proof JWT (Appendix F.1).
+const ProofTyp = "openid4vci-proof+jwt"
+
+// maxProofSize bounds a proof JWT; an x5c chain of a few certificates fits
+// well within it.
+const maxProofSize = 32 << 10
+
+// maxProofX5C is the longest x5c chain accepted in a proof.
+const maxProofX5C = 10
+
+// maxProofNonce bounds the nonce claim (Sanad's nonces are 43 characters).
+const maxProofNonce = 512
+
+// proofSafeAlgs are the only algorithms a proof may use, whatever a
+// configuration lists: asymmetric signatures. "none" and MAC algorithms
+// (HS256, ...) would let anyone, or anyone knowing the public key, make a
+// proof.
+var proofSafeAlgs = []string{"ES256", "ES384", "ES512", "EdDSA", "Ed25519", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512"}
+
+// Binding methods of cryptographic_binding_methods_supported.
+const (
+	BindingJWK    = "jwk"
+	BindingDIDKey = "did:key"
+	BindingDIDJWK = "did:jwk"
+)
+
+// proofDescription is the description of every invalid_proof error of a
+// proof JWT: the client is not told which check failed (the cause, which
+// is logged, says).
+const proofDescription = "proof is invalid"
+
+// proofRules are what a proof JWT must satisfy.
+type proofRules struct {
+	// Audience is the credential issuer identifier.
+	Audience string
+	// Algs are the configuration's proof_signing_alg_values_supported.
+	Algs []string
+	// BindingMethods are the configuration's
+	// cryptographic_binding_methods_supported; empty allows all.
+	BindingMethods []string
+	// ClientID is the access token's client, empty for anonymous
+	// pre-authorized access.
+	ClientID string
+	Now      time.Time
+	// IATWindow is how far iat may be from Now, either way.
+	IATWindow time.Duration
+}
+
+// verifyProof checks a proof JWT (OpenID4VCI 1.0 Appendix F.1) for
+// configuration c presented with token tok and returns the holder key and
+// the proof's nonce, which the caller consumes. Every failure is
+// invalid_proof.
+func (is *Issuer) verifyProof(ctx context.Context, jwt string, c *Configuration, tok *AccessToken) (*HolderKey, string, error) {
+	r := proofRules{
+		Audience:       is.cfg.CredentialIssuer,
+		Algs:           c.ProofAlgs,
+		BindingMethods: c.BindingMethods,
+		Now:            is.now(),
+		IATWindow:      is.cfg.ProofIATWindow,
+	}
+	if r.IATWindow <= 0 {
+		r.IATWindow = DefaultProofIATWindow
+	}
+	if tok != nil {
+		r.ClientID = tok.ClientID
+	}
+	return checkProof(ctx, jwt, r)
+}
+
+// proofClaims are the claims of a proof JWT.
+type proofClaims struct {
+	Iss   *string       `json:"iss"`
+	Aud   proofAudience `json:"aud"`
+	Iat   *proofDate    `json:"iat"`
+	Exp   *proofDate    `json:"exp"`
+	Nonce *string       `json:"nonce"`
+}
+
+// checkProof is verifyProof with its rules spelled out.
+func checkProof(ctx context.Context, jwt string, r proofRules) (*HolderKey, string, error) {
+	fail := func(format string, args ...any) error {
+		return errProof(proofDescription, fmt.Errorf("proof JWT: "+format, args...))
+	}
+	if jwt == "" {
+		return nil, "", fail("empty")
+	}
+	if len(jwt) > maxProofSize {
+		return nil, "", fail("larger than %d bytes", maxProofSize)
+	}
+	h64, rest, ok1 := strings.Cut(jwt, ".")
+	p64, s64, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.Contains(s64, ".") || s64 == "" {
+		return nil, "", fail("not a signed compact JWS")
+	}
+	enc := base64.RawURLEncoding.Strict()
+	rawHeader, err := enc.DecodeString(h64)
+	if err != nil {
+		return nil, "", fail("header is not base64url")
+	}
+	var h map[string]json.RawMessage
+	if err := decodeProofJSON(rawHeader, &h); err != nil {
+		return nil, "", fail("header: %v", err)
+	}
+	for _, name := range []string{"crit", "b64", "zip"} {
+		if _, ok := h[name]; ok {
+			return nil, "", fail("%s header not supported", name)
+		}
+	}
+	var typ, alg string
+	if err := proofHeaderString(h, "typ", &typ); err != nil || !strings.EqualFold(strings.TrimPrefix(strings.ToLower(typ), "application/"), ProofTyp) {
+		return nil, "", fail("typ %q, want %s", proofTruncate(typ), ProofTyp)
+	}
+	if err := proofHeaderString(h, "alg", &alg); err != nil || !slices.Contains(proofSafeAlgs, alg) || !slices.Contains(r.Algs, alg) {
+		return nil, "", fail("alg %q not allowed (configuration allows %v)", proofTruncate(alg), r.Algs)
+	}
+
+	hk, method, err := proofKey(ctx, h)
+	if err != nil {
+		return nil, "", fail("%v", err)
+	}
+	if !bindingAllowed(r.BindingMethods, method) {
+		return nil, "", fail("binding method %s not supported by the configuration (%v)", method, r.BindingMethods)
+	}
+	var raw any
+	if err := jwk.Export(hk.JWK, &raw); err != nil {
+		return nil, "", fail("key: %v", err)
+	}
+	pub, err := proofKeyForAlg(raw, alg)
+	if err != nil {
+		return nil, "", fail("%v", err)
+	}
+	a, ok := jwa.LookupSignatureAlgorithm(alg)
+	if !ok {
+		return nil, "", fail("alg %s not supported", alg)
+	}
+	payload, err := jws.VerifyCompactFast(pub, []byte(jwt), a)
+	if err != nil {
+		return nil, "", fail("signature: %v", err)
+	}
+	if _, err := enc.DecodeString(p64); err != nil {
+		return nil, "", fail("payload is not base64url")
+	}
+
+	var c proofClaims
+	if err := decodeProofJSON(payload, &c); err != nil {
+		return nil, "", fail("claims: %v", err)
+	}
+	if !c.Aud.contains(r.Audience) {
+		return nil, "", fail("aud %q is not the credential issuer %s", proofTruncateList(c.Aud), r.Audience)
+	}
+	if c.Iat == nil {
+		return nil, "", fail("no iat")
+	}
+	iat := c.Iat.time()
+	if iat.Before(r.Now.Add(-r.IATWindow)) || iat.After(r.Now.Add(r.IATWindow)) {
+		return nil, "", fail("iat %s outside %s of now (%s)", iat.UTC().Format(time.RFC3339), r.IATWindow, r.Now.UTC().Format(time.RFC3339))
+	}
+	if c.Exp != nil && !r.Now.Before(c.Exp.time()) {
+		return nil, "", fail("expired at %s", c.Exp.time().UTC().Format(time.RFC3339))
+	}
+	if c.Nonce == nil || *c.Nonce == "" {
+		return nil, "", fail("no nonce")
+	}
+	if len(*c.Nonce) > maxProofNonce {
+		return nil, "", fail("nonce longer than %d bytes", maxProofNonce)
+	}
+	if c.Iss != nil && r.ClientID != "" && *c.Iss != r.ClientID {
+		return nil, "", fail("iss %q is not the token's client %q", proofTruncate(*c.Iss), r.ClientID)
+	}
+	return hk, *c.Nonce, nil
+}
+
+// proofKey finds the key a proof names by exactly one of kid (a did:key or
+// did:jwk DID URL), jwk (a public key) or x5c (a certificate chain whose
+// leaf holds the key), and returns it with the binding method it used.
+func proofKey(ctx context.Context, h map[string]json.RawMessage) (*HolderKey, string, error) {
+	_, hasKID := h["kid"]
+	_, hasJWK := h["jwk"]
+	_, hasX5C := h["x5c"]
+	n := 0
+	for _, has := range []bool{hasKID, hasJWK, hasX5C} {
+		if has {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, "", errors.New("the header must have exactly one of kid, jwk and x5c")
+	}
+	var (
+		pub    any
+		holder = &HolderKey{}
+		method string
+	)
+	switch {
+	case hasKID:
+		var kid string
+		if err := proofHeaderString(h, "kid", &kid); err != nil {
+			return nil, "", err
+		}
+		u, err := did.Parse(kid)
+		if err != nil {
+			return nil, "", fmt.Errorf("kid: %w", err)
+		}
+		switch u.Method {
+		case "key":
+			method = BindingDIDKey
+		case "jwk":
+			method = BindingDIDJWK
+		default:
+			return nil, "", fmt.Errorf("kid: did:%s is not resolved offline (did:key and did:jwk are)", proofTruncate(u.Method))
+		}
+		k, err := did.NewOfflineResolver().ResolveURL(ctx, u)
+		if err != nil {
+			return nil, "", fmt.Errorf("kid: %w", err)
+		}
+		if err := jwk.Export(k, &pub); err != nil {
+			return nil, "", fmt.Errorf("kid: %w", err)
+		}
+		holder.DID = u.DID()
+	case hasJWK:
+		method = BindingJWK
+		k, err := parseProofJWK(h["jwk"])
+		if err != nil {
+			return nil, "", err
+		}
+		if err := jwk.Export(k, &pub); err != nil {
+			return nil, "", fmt.Errorf("jwk: %w", err)
+		}
+	case hasX5C:
+		// The certificate's key is bound as a key, like a jwk: trust in
+		// the chain is a matter of wallet attestation, not of the proof.
+		method = BindingJWK
+		leaf, err := parseX5C(h["x5c"])
+		if err != nil {
+			return nil, "", err
+		}
+		pub = leaf.PublicKey
+	}
+	// A fresh JWK of the bare public key: no kid, alg or x5c from the
+	// wallet travels into cnf.jwk.
+	k, err := jwk.Import(pub)
+	if err != nil {
+		return nil, "", fmt.Errorf("key: %w", err)
+	}
+	if private, err := jwk.IsPrivateKey(k); err != nil || private {
+		return nil, "", errors.New("key is not a public key")
+	}
+	tp, err := k.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return nil, "", fmt.Errorf("key thumbprint: %w", err)
+	}
+	holder.JWK = k
+	holder.Thumbprint = base64.RawURLEncoding.EncodeToString(tp)
+	return holder, method, nil
+}
+
+// bindingAllowed reports whether a proof's binding method is one the
+// configuration lists. A jwk and a did:jwk are the same key written two
+// ways, so either entry allows both.
+func bindingAllowed(allowed []string, method string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	switch method {
+	case BindingJWK, BindingDIDJWK:
+		return slices.Contains(allowed, BindingJWK) || slices.Contains(allowed, BindingDIDJWK)
+	}
+	return slices.Contains(allowed, method)
+}
+
+// proofPrivateMembers are the members of private or symmetric JWKs (RFC 7518
+// section 6).
+var proofPrivateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+// parseProofJWK parses the jwk header: a public EC, OKP or RSA key.
+func parseProofJWK(raw json.RawMessage) (jwk.Key, error) {
+	var members map[string]json.RawMessage
+	if err := decodeProofJSON(raw, &members); err != nil {
+		return nil, fmt.Errorf("jwk: %v", err)
+	}
+	for _, m := range proofPrivateMembers {
+		if _, ok := members[m]; ok {
+			return nil, fmt.Errorf("jwk has the private member %q", m)
+		}
+	}
+	k, err := jwk.ParseKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("jwk: %w", err)
+	}
+	switch k.KeyType() {
+	case jwa.EC(), jwa.OKP(), jwa.RSA():
+	default:
+		return nil, fmt.Errorf("jwk kty %s not allowed", k.KeyType())
+	}
+	if private, err := jwk.IsPrivateKey(k); err != nil || private {
+		return nil, errors.New("jwk is not a public key")
+	}
+	return k, nil
+}
+
+// parseX5C parses an x5c header (RFC 7515 section 4.1.6: standard base64
+// DER certificates, leaf first) and returns the leaf. Every certificate
+// must parse; whether the chain is trusted is not evaluated here (a proof
+// proves possession of the key, not who holds it).
+func parseX5C(raw json.RawMessage) (*x509.Certificate, error) {
+	var chain []string
+	if err := json.Unmarshal(raw, &chain); err != nil {
+		return nil, errors.New("x5c is not an array of strings")
+	}
+	if len(chain) == 0 || len(chain) > maxProofX5C {
+		return nil, fmt.Errorf("x5c has %d certificates, want 1 to %d", len(chain), maxProofX5C)
+	}
+	var leaf *x509.Certificate
+	for i, c := range chain {
+		der, err := base64.StdEncoding.Strict().DecodeString(c)
+		if err != nil {
+			return nil, fmt.Errorf("x5c[%d] is not base64", i)
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("x5c[%d]: %w", i, err)
+		}
+		if i == 0 {
+			leaf = cert
+		}
+	}
+	return leaf, nil
+}
+
+// proofKeyForAlg checks that pub is a key alg signs with: the curve of
+// ES256/384/512, Ed25519 for EdDSA, RSA of 2048 bits or more.
+func proofKeyForAlg(pub any, alg string) (any, error) {
+	switch alg {
+	case "ES256", "ES384", "ES512":
+		want := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}[alg]
+		if k, ok := pub.(*ecdsa.PublicKey); ok && k.Curve == want {
+			return k, nil
+		}
+	case "EdDSA", "Ed25519":
+		if k, ok := pub.(ed25519.PublicKey); ok && len(k) == ed25519.PublicKeySize {
+			return k, nil
+		}
+	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+		if k, ok := pub.(*rsa.PublicKey); ok && k.N != nil && k.N.BitLen() >= 2048 {
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("key %T does not fit alg %s", pub, alg)
+}
+
+// checkDistinctProofKeys refuses a batch whose proofs share a key. HAIP
+// requires every credential of a batch to be bound to its own key, so that
+// verifiers can't link the credentials by their key.
+func checkDistinctProofKeys(holders []*HolderKey) error {
+	seen := make(map[string]int, len(holders))
+	for i, h := range holders {
+		if h == nil {
+			continue
+		}
+		if j, dup := seen[h.Thumbprint]; dup {
+			return errProof("proofs of a batch must use distinct keys", fmt.Errorf("proofs %d and %d use the key %s", j, i, h.Thumbprint))
+		}
+		seen[h.Thumbprint] = i
+	}
+	return nil
+}
+
+// proofHeaderString reads a string header parameter.
+func proofHeaderString(h map[string]json.RawMessage, name string, dst *string) error {
+	raw, ok := h[name]
+	if !ok {
+		return fmt.Errorf("no %s header", name)
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return fmt.Errorf("%s header is not a string", name)
+	}
+	return nil
+}
+
+// decodeProofJSON decodes exactly one JSON object.
+func decodeProofJSON(b []byte, dst any) error {
+	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(dst); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+// proofAudience is an aud claim: one string or an array of strings.
+type proofAudience []string
+
+func (a *proofAudience) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*a = proofAudience{s}
+		return nil
+	}
+	var l []string
+	if err := json.Unmarshal(b, &l); err != nil {
+		return errors.New("aud is neither a string nor an array of strings")
+	}
+	*a = l
+	return nil
+}
+
+// contains reports whether the audience names id, ignoring one trailing
+// slash on either side.
+func (a proofAudience) contains(id string) bool {
+	want := strings.TrimSuffix(id, "/")
+	for _, v := range a {
+		if v != "" && strings.TrimSuffix(v, "/") == want {
+			return true
+		}
+	}
+	return false
+}
+
+// proofDate is a JWT NumericDate; values beyond ±2^40 s are refused.
+type proofDate float64
+
+func (d *proofDate) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return errors.New("NumericDate is not a number")
+	}
+	if math.IsNaN(f) || math.Abs(f) > 1<<40 {
+		return errors.New("NumericDate out of range")
+	}
+	*d = proofDate(f)
+	return nil
+}
+
+func (d proofDate) time() time.Time {
+	sec, frac := math.Modf(float64(d))
+	return time.Unix(int64(sec), int64(frac*1e9))
+}
+
+// proofTruncate shortens client-supplied text before it goes into a
+// logged cause.
+func proofTruncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+func proofTruncateList(l []string) string { return proofTruncate(strings.Join(l, " ")) }
