@@ -34,35 +34,33 @@ var (
 
 // discoveryDocument is the provider's metadata: OpenID Connect Discovery
 // 1.0 section 3 and RFC 8414, with RFC 9126 (PAR), RFC 9449 (DPoP), RFC
-// 9207 (iss), RFC 7662 and RFC 7009 members. Field order is the JSON order.
+// 9207 (iss), RFC 7662, RFC 7009 and OpenID4VCI members. Field order is the
+// JSON order.
 type discoveryDocument struct {
-	Issuer                               string   `json:"issuer"`
-	AuthorizationEndpoint                string   `json:"authorization_endpoint"`
-	TokenEndpoint                        string   `json:"token_endpoint"`
-	UserinfoEndpoint                     string   `json:"userinfo_endpoint"`
-	JWKSURI                              string   `json:"jwks_uri"`
-	PushedAuthorizationRequestEndpoint   string   `json:"pushed_authorization_request_endpoint"`
-	RequirePushedAuthorizationRequests   bool     `json:"require_pushed_authorization_requests"`
-	IntrospectionEndpoint                string   `json:"introspection_endpoint"`
-	IntrospectionEndpointAuthMethods     []string `json:"introspection_endpoint_auth_methods_supported"`
-	IntrospectionEndpointAuthSigningAlgs []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
-	RevocationEndpoint                   string   `json:"revocation_endpoint"`
-	RevocationEndpointAuthMethods        []string `json:"revocation_endpoint_auth_methods_supported"`
-	RevocationEndpointAuthSigningAlgs    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
-	ResponseTypes                        []string `json:"response_types_supported"`
-	ResponseModes                        []string `json:"response_modes_supported"`
-	GrantTypes                           []string `json:"grant_types_supported"`
-	SubjectTypes                         []string `json:"subject_types_supported"`
-	IDTokenSigningAlgs                   []string `json:"id_token_signing_alg_values_supported"`
-	UserinfoSigningAlgs                  []string `json:"userinfo_signing_alg_values_supported"`
-	UserinfoEncryptionAlgs               []string `json:"userinfo_encryption_alg_values_supported"`
-	UserinfoEncryptionEncs               []string `json:"userinfo_encryption_enc_values_supported"`
-	TokenEndpointAuthMethods             []string `json:"token_endpoint_auth_methods_supported"`
-	TokenEndpointAuthSigningAlgs         []string `json:"token_endpoint_auth_signing_alg_values_supported"`
-	CodeChallengeMethods                 []string `json:"code_challenge_methods_supported"`
-	// PreAuthorizedGrantAnonymousAccess is OpenID4VCI's (section 12.3):
-	// the pre-authorized grant without client authentication.
-	PreAuthorizedGrantAnonymousAccess          bool     `json:"pre-authorized_grant_anonymous_access_supported,omitempty"`
+	Issuer                                     string   `json:"issuer"`
+	AuthorizationEndpoint                      string   `json:"authorization_endpoint"`
+	TokenEndpoint                              string   `json:"token_endpoint"`
+	UserinfoEndpoint                           string   `json:"userinfo_endpoint"`
+	JWKSURI                                    string   `json:"jwks_uri"`
+	PushedAuthorizationRequestEndpoint         string   `json:"pushed_authorization_request_endpoint"`
+	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests"`
+	IntrospectionEndpoint                      string   `json:"introspection_endpoint"`
+	IntrospectionEndpointAuthMethods           []string `json:"introspection_endpoint_auth_methods_supported"`
+	IntrospectionEndpointAuthSigningAlgs       []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
+	RevocationEndpoint                         string   `json:"revocation_endpoint"`
+	RevocationEndpointAuthMethods              []string `json:"revocation_endpoint_auth_methods_supported"`
+	RevocationEndpointAuthSigningAlgs          []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
+	ResponseTypes                              []string `json:"response_types_supported"`
+	ResponseModes                              []string `json:"response_modes_supported"`
+	GrantTypes                                 []string `json:"grant_types_supported"`
+	SubjectTypes                               []string `json:"subject_types_supported"`
+	IDTokenSigningAlgs                         []string `json:"id_token_signing_alg_values_supported"`
+	UserinfoSigningAlgs                        []string `json:"userinfo_signing_alg_values_supported"`
+	UserinfoEncryptionAlgs                     []string `json:"userinfo_encryption_alg_values_supported"`
+	UserinfoEncryptionEncs                     []string `json:"userinfo_encryption_enc_values_supported"`
+	TokenEndpointAuthMethods                   []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs               []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	CodeChallengeMethods                       []string `json:"code_challenge_methods_supported"`
 	DPoPSigningAlgs                            []string `json:"dpop_signing_alg_values_supported"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	Scopes                                     []string `json:"scopes_supported"`
@@ -77,6 +75,7 @@ type discoveryDocument struct {
 	PromptValues                               []string `json:"prompt_values_supported"`
 	ClaimTypes                                 []string `json:"claim_types_supported"`
 	ServiceDocumentation                       string   `json:"service_documentation"`
+	PreAuthorizedGrantAnonymousAccess          bool     `json:"pre-authorized_grant_anonymous_access_supported,omitempty"` // OpenID4VCI section 12.3
 }
 
 // registerDiscovery serves the discovery document at both well-known

@@ -424,12 +424,18 @@ func (p *Provider) view(cl *client, tx *txRecord) *TxView {
 	return v
 }
 
-// load reads a transaction in the wanted status, and its client.
-func (p *Provider) load(ctx context.Context, txID string, want string) (*txRecord, []byte, *client, error) {
+var _ boundFlow = (*Provider)(nil)
+
+// load reads a transaction in the wanted status, and its client. For a UI
+// API call (b.check) the hash must be one of the transaction's
+// BindingHashes: that is checked before the status, as the UI API's bind
+// would, in the same read.
+func (p *Provider) load(ctx context.Context, b binding, want string) (*txRecord, []byte, *client, error) {
+	txID := b.txID
 	if txID == "" || len(txID) > 128 {
 		return nil, nil, nil, errInvalidTransaction(nil)
 	}
-	b, err := p.cfg.State.Get(ctx, txKey(txID))
+	raw, err := p.cfg.State.Get(ctx, txKey(txID))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil, nil, errInvalidTransaction(nil)
 	}
@@ -437,17 +443,29 @@ func (p *Provider) load(ctx context.Context, txID string, want string) (*txRecor
 		return nil, nil, nil, &UIError{Code: UIUnknownError, Description: "internal error", Cause: err}
 	}
 	var tx txRecord
-	if err := json.Unmarshal(b, &tx); err != nil {
+	if err := json.Unmarshal(raw, &tx); err != nil {
 		return nil, nil, nil, &UIError{Code: UIUnknownError, Description: "internal error", Cause: err}
-	}
-	if want != "" && tx.Status != want {
-		return nil, nil, nil, errInvalidTransaction(fmt.Errorf("transaction is %s, not %s", tx.Status, want))
 	}
 	cl, err := p.clients.get(ctx, tx.ClientID)
 	if err != nil || !cl.active() {
 		return nil, nil, nil, errInvalidTransaction(fmt.Errorf("client %q unavailable: %v", tx.ClientID, err))
 	}
-	return &tx, b, cl, nil
+	if b.check {
+		hashes := tx.BindingHashes
+		if len(hashes) == 0 {
+			// A record written before the hashes were kept.
+			if _, hashes, err = oauthDetailsBinding(p.frontEndOptions(), p.view(cl, &tx)); err != nil {
+				return nil, nil, nil, &UIError{Code: UIUnknownError, Description: "internal error", Cause: err}
+			}
+		}
+		if !anyHashMatches(hashes, b.hash) {
+			return nil, nil, nil, errBindingMismatch()
+		}
+	}
+	if want != "" && tx.Status != want {
+		return nil, nil, nil, errInvalidTransaction(fmt.Errorf("transaction is %s, not %s", tx.Status, want))
+	}
+	return &tx, raw, cl, nil
 }
 
 func errInvalidTransaction(cause error) *UIError {
@@ -456,7 +474,7 @@ func errInvalidTransaction(cause error) *UIError {
 
 // Transaction implements LoginFlow.
 func (p *Provider) Transaction(ctx context.Context, txID string) (*TxView, error) {
-	tx, _, cl, err := p.load(ctx, txID, "")
+	tx, _, cl, err := p.load(ctx, binding{txID: txID}, "")
 	if err != nil {
 		return nil, err
 	}
@@ -465,7 +483,11 @@ func (p *Provider) Transaction(ctx context.Context, txID string) (*TxView, error
 
 // SendOTP implements LoginFlow.
 func (p *Provider) SendOTP(ctx context.Context, txID, loginID string, channels []string) (authn.SendOTPResult, error) {
-	tx, _, cl, err := p.load(ctx, txID, TxNew)
+	return p.sendOTPBound(ctx, binding{txID: txID}, loginID, channels)
+}
+
+func (p *Provider) sendOTPBound(ctx context.Context, b binding, loginID string, channels []string) (authn.SendOTPResult, error) {
+	tx, _, cl, err := p.load(ctx, b, TxNew)
 	if err != nil {
 		return authn.SendOTPResult{}, err
 	}
@@ -511,7 +533,11 @@ func matchACR(acrs []string, challenges []authn.Challenge) (string, bool) {
 
 // Authenticate implements LoginFlow.
 func (p *Provider) Authenticate(ctx context.Context, txID, loginID string, challenges []authn.Challenge) (string, error) {
-	tx, old, cl, err := p.load(ctx, txID, TxNew)
+	return p.authenticateBound(ctx, binding{txID: txID}, loginID, challenges)
+}
+
+func (p *Provider) authenticateBound(ctx context.Context, b binding, loginID string, challenges []authn.Challenge) (string, error) {
+	tx, old, cl, err := p.load(ctx, b, TxNew)
 	if err != nil {
 		return "", err
 	}
@@ -584,7 +610,11 @@ func consentHash(tx *txRecord) []byte {
 
 // ClaimDetails implements LoginFlow.
 func (p *Provider) ClaimDetails(ctx context.Context, txID string) (*ClaimDetails, error) {
-	tx, _, _, err := p.load(ctx, txID, TxAuthenticated)
+	return p.claimDetailsBound(ctx, binding{txID: txID})
+}
+
+func (p *Provider) claimDetailsBound(ctx context.Context, b binding) (*ClaimDetails, error) {
+	tx, _, _, err := p.load(ctx, b, TxAuthenticated)
 	if err != nil {
 		return nil, err
 	}
@@ -602,7 +632,11 @@ func (p *Provider) ClaimDetails(ctx context.Context, txID string) (*ClaimDetails
 
 // AuthCode implements LoginFlow.
 func (p *Provider) AuthCode(ctx context.Context, txID string, acceptedClaims, permittedScopes []string) (*AuthResponse, error) {
-	tx, _, cl, err := p.load(ctx, txID, TxAuthenticated)
+	return p.authCodeBound(ctx, binding{txID: txID}, acceptedClaims, permittedScopes)
+}
+
+func (p *Provider) authCodeBound(ctx context.Context, b binding, acceptedClaims, permittedScopes []string) (*AuthResponse, error) {
+	tx, _, cl, err := p.load(ctx, b, TxAuthenticated)
 	if err != nil {
 		return nil, err
 	}
@@ -709,7 +743,7 @@ func (p *Provider) Abort(ctx context.Context, txID, errorCode, description strin
 	default:
 		return nil, &UIError{Code: UIInvalidRequest, Description: "unknown error code"}
 	}
-	tx, _, cl, err := p.load(ctx, txID, "")
+	tx, _, cl, err := p.load(ctx, binding{txID: txID}, "")
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package oidc
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -329,51 +330,107 @@ func decodeUIBody[T any, PT interface {
 
 // ---- Transaction binding
 
-// bind checks a bound call's headers: oauth-details-key names an open
-// transaction and oauth-details-hash is the hash of its oauth-details
-// response. On failure it has answered.
-func (a *uiAPI) bind(c *gin.Context) (*TxView, bool) {
-	key := c.GetHeader(headerOAuthDetailsKey)
-	if key == "" {
-		a.fail(c, uiInvalid(UIInvalidTransaction, "the sign-in is unknown or has expired"))
-		return nil, false
-	}
-	tx, err := a.flow.Transaction(c.Request.Context(), key)
-	if err != nil {
-		a.fail(c, err)
-		return nil, false
-	}
-	if tx.TransactionID != key {
-		a.fail(c, &UIError{Code: UIInvalidTransaction, Description: "the sign-in is unknown or has expired",
-			Cause: errors.New("flow returned another transaction")})
-		return nil, false
-	}
-	if ok, err := a.hashMatches(tx, c.GetHeader(headerOAuthDetailsHash)); err != nil {
-		a.fail(c, err)
-		return nil, false
-	} else if !ok {
-		a.fail(c, uiInvalid(uiCodeBindingMismatch, "the request does not match the sign-in"))
-		return nil, false
-	}
-	return tx, true
+// binding is what a bound call's headers name: the transaction, and the
+// oauth-details-hash it must have.
+type binding struct {
+	txID, hash string
+	// check is set for UI API calls; a flow's exported methods pass none.
+	check bool
 }
 
-// sameTransaction checks that the body's transactionId is the bound one.
-// eSignet does not compare them; Sanad does, so that a call bound to one
-// transaction cannot act on another.
-func (a *uiAPI) sameTransaction(c *gin.Context, tx *TxView, bodyTxID string) bool {
-	if bodyTxID != tx.TransactionID {
-		a.fail(c, uiInvalid(UIInvalidTransaction, "oauth-details-key does not name the request's transaction"))
+// boundFlow is a LoginFlow that checks a UI API call's binding in its own
+// read of the transaction (*Provider does), so that a bound call reads the
+// transaction once, not once here and again in the flow. Its methods fail
+// as bind would when the hash does not match (uiCodeBindingMismatch), and
+// check it before anything else about the transaction but its existence.
+type boundFlow interface {
+	sendOTPBound(ctx context.Context, b binding, loginID string, channels []string) (authn.SendOTPResult, error)
+	authenticateBound(ctx context.Context, b binding, loginID string, challenges []authn.Challenge) (string, error)
+	claimDetailsBound(ctx context.Context, b binding) (*ClaimDetails, error)
+	authCodeBound(ctx context.Context, b binding, acceptedClaims, permittedScopes []string) (*AuthResponse, error)
+}
+
+// errBindingMismatch is the answer to a bound call whose hash is not the
+// transaction's.
+func errBindingMismatch() *UIError {
+	return uiInvalid(uiCodeBindingMismatch, "the request does not match the sign-in")
+}
+
+// bind reads a bound call's headers: oauth-details-key must name a
+// transaction and oauth-details-hash be the hash of its oauth-details
+// response. A boundFlow checks that in the call itself; with another flow
+// the transaction is read and the hash checked here. On failure it has
+// answered.
+func (a *uiAPI) bind(c *gin.Context) (binding, bool) {
+	b := binding{txID: c.GetHeader(headerOAuthDetailsKey), hash: c.GetHeader(headerOAuthDetailsHash), check: true}
+	if b.txID == "" {
+		a.fail(c, uiInvalid(UIInvalidTransaction, "the sign-in is unknown or has expired"))
+		return b, false
+	}
+	if _, ok := a.flow.(boundFlow); ok {
+		return b, true
+	}
+	return b, a.checkBinding(c, b)
+}
+
+// checkBinding reads the transaction and compares the hash. On failure it
+// has answered.
+func (a *uiAPI) checkBinding(c *gin.Context, b binding) bool {
+	tx, err := a.flow.Transaction(c.Request.Context(), b.txID)
+	if err != nil {
+		a.fail(c, err)
+		return false
+	}
+	if tx.TransactionID != b.txID {
+		a.fail(c, &UIError{Code: UIInvalidTransaction, Description: "the sign-in is unknown or has expired",
+			Cause: errors.New("flow returned another transaction")})
+		return false
+	}
+	if ok, err := a.hashMatches(tx, b.hash); err != nil {
+		a.fail(c, err)
+		return false
+	} else if !ok {
+		a.fail(c, errBindingMismatch())
 		return false
 	}
 	return true
 }
 
+// reject answers err, a problem with a bound call's request, unless the
+// binding fails: eSignet checks the binding first (its
+// HeaderValidationFilter), and a boundFlow has not checked it yet.
+func (a *uiAPI) reject(c *gin.Context, b binding, err error) {
+	if _, ok := a.flow.(boundFlow); ok && !a.checkBinding(c, b) {
+		return
+	}
+	a.fail(c, err)
+}
+
+// parseBoundBody is parseUIBody for a bound call: the body must also name
+// the bound transaction. eSignet does not compare them; Sanad does, so that
+// a call bound to one transaction cannot act on another. On failure it has
+// answered.
+func parseBoundBody[T any, PT interface {
+	*T
+	Validate() error
+	transactionID() string
+}](a *uiAPI, c *gin.Context, b binding) (*T, bool) {
+	q, err := decodeUIBody[T, PT](c.Request.Body, a.opts.Now())
+	if err == nil && PT(q).transactionID() != b.txID {
+		err = uiInvalid(UIInvalidTransaction, "oauth-details-key does not name the request's transaction")
+	}
+	if err != nil {
+		a.reject(c, b, err)
+		return nil, false
+	}
+	return q, true
+}
+
 // hashMatches compares got with the hashes of the transaction's
 // oauth-details response, in the current shape and in v1's (a UI on the
-// deprecated endpoint hashes that), in constant time. They are the ones the
-// flow made when the transaction opened; only for a flow that does not
-// keep them are they recomputed from the view.
+// deprecated endpoint hashes that). They are the ones the flow made when
+// the transaction opened; only for a flow that does not keep them are they
+// recomputed from the view.
 func (a *uiAPI) hashMatches(tx *TxView, got string) (bool, error) {
 	hashes := tx.OAuthDetailsHashes
 	if len(hashes) == 0 {
@@ -383,13 +440,19 @@ func (a *uiAPI) hashMatches(tx *TxView, got string) (bool, error) {
 		}
 		hashes = computed
 	}
+	return anyHashMatches(hashes, got), nil
+}
+
+// anyHashMatches reports whether got is one of hashes, comparing with each
+// in constant time.
+func anyHashMatches(hashes []string, got string) bool {
 	match := false
 	for _, want := range hashes {
 		if subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1 {
 			match = true
 		}
 	}
-	return match, nil
+	return match
 }
 
 // oauthDetailsHash is oidc-ui's oauth-details-hash of a transaction:
@@ -717,6 +780,8 @@ func (r *uiSendOTPRequest) Validate() error {
 	return nil
 }
 
+func (r *uiSendOTPRequest) transactionID() string { return r.TransactionID }
+
 // String describes r without the individual's id.
 func (r *uiSendOTPRequest) String() string {
 	return fmt.Sprintf("uiSendOTPRequest{TransactionID: %s, IndividualID: [redacted], OTPChannels: %v}", r.TransactionID, r.OTPChannels)
@@ -738,20 +803,26 @@ type uiSendOTPResponse struct {
 }
 
 func (a *uiAPI) sendOTP(c *gin.Context) {
-	tx, ok := a.bind(c)
+	b, ok := a.bind(c)
 	if !ok {
 		return
 	}
-	req, ok := parseUIBody[uiSendOTPRequest](a, c)
-	if !ok || !a.sameTransaction(c, tx, req.TransactionID) {
+	req, ok := parseBoundBody[uiSendOTPRequest](a, c, b)
+	if !ok {
 		return
 	}
-	res, err := a.flow.SendOTP(c.Request.Context(), tx.TransactionID, req.IndividualID, req.OTPChannels)
+	var res authn.SendOTPResult
+	var err error
+	if bf, ok := a.flow.(boundFlow); ok {
+		res, err = bf.sendOTPBound(c.Request.Context(), b, req.IndividualID, req.OTPChannels)
+	} else {
+		res, err = a.flow.SendOTP(c.Request.Context(), b.txID, req.IndividualID, req.OTPChannels)
+	}
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	a.ok(c, uiSendOTPResponse{TransactionID: tx.TransactionID, MaskedEmail: nullable(res.MaskedEmail),
+	a.ok(c, uiSendOTPResponse{TransactionID: b.txID, MaskedEmail: nullable(res.MaskedEmail),
 		MaskedMobile: nullable(res.MaskedPhone)})
 }
 
@@ -802,6 +873,8 @@ func (r *uiAuthenticateRequest) Validate() error {
 	return nil
 }
 
+func (r *uiAuthenticateRequest) transactionID() string { return r.TransactionID }
+
 // String describes r without the individual's id or the challenges' values.
 func (r *uiAuthenticateRequest) String() string {
 	return fmt.Sprintf("uiAuthenticateRequest{TransactionID: %s, IndividualID: [redacted], Factors: %v}", r.TransactionID, r.factors())
@@ -848,20 +921,26 @@ type uiAuthResponse struct {
 
 func (a *uiAPI) authenticate(version int) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		tx, ok := a.bind(c)
+		b, ok := a.bind(c)
 		if !ok {
 			return
 		}
-		req, ok := parseUIBody[uiAuthenticateRequest](a, c)
-		if !ok || !a.sameTransaction(c, tx, req.TransactionID) {
+		req, ok := parseBoundBody[uiAuthenticateRequest](a, c, b)
+		if !ok {
 			return
 		}
-		action, err := a.flow.Authenticate(c.Request.Context(), tx.TransactionID, req.IndividualID, req.challenges())
+		var action string
+		var err error
+		if bf, ok := a.flow.(boundFlow); ok {
+			action, err = bf.authenticateBound(c.Request.Context(), b, req.IndividualID, req.challenges())
+		} else {
+			action, err = a.flow.Authenticate(c.Request.Context(), b.txID, req.IndividualID, req.challenges())
+		}
 		if err != nil {
 			a.fail(c, err)
 			return
 		}
-		res := uiAuthResponse{TransactionID: tx.TransactionID, ConsentAction: action}
+		res := uiAuthResponse{TransactionID: b.txID, ConsentAction: action}
 		if version == 1 {
 			res.ConsentAction = ""
 		}
@@ -880,16 +959,22 @@ type uiClaimDetailsResponse struct {
 }
 
 func (a *uiAPI) claimDetails(c *gin.Context) {
-	tx, ok := a.bind(c)
+	b, ok := a.bind(c)
 	if !ok {
 		return
 	}
-	d, err := a.flow.ClaimDetails(c.Request.Context(), tx.TransactionID)
+	var d *ClaimDetails
+	var err error
+	if bf, ok := a.flow.(boundFlow); ok {
+		d, err = bf.claimDetailsBound(c.Request.Context(), b)
+	} else {
+		d, err = a.flow.ClaimDetails(c.Request.Context(), b.txID)
+	}
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	a.ok(c, uiClaimDetailsResponse{TransactionID: tx.TransactionID, ConsentAction: d.ConsentAction,
+	a.ok(c, uiClaimDetailsResponse{TransactionID: b.txID, ConsentAction: d.ConsentAction,
 		ProfileUpdateRequired: d.ProfileUpdateRequired, ClaimStatus: orEmpty(d.ClaimStatus)})
 }
 
@@ -917,6 +1002,8 @@ func (r *uiAuthCodeRequest) Validate() error {
 	return nil
 }
 
+func (r *uiAuthCodeRequest) transactionID() string { return r.TransactionID }
+
 func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
 
 // uiAuthCodeResponse is eSignet's AuthCodeResponse. oidc-ui redirects to
@@ -929,15 +1016,21 @@ type uiAuthCodeResponse struct {
 }
 
 func (a *uiAPI) authCode(c *gin.Context) {
-	tx, ok := a.bind(c)
+	b, ok := a.bind(c)
 	if !ok {
 		return
 	}
-	req, ok := parseUIBody[uiAuthCodeRequest](a, c)
-	if !ok || !a.sameTransaction(c, tx, req.TransactionID) {
+	req, ok := parseBoundBody[uiAuthCodeRequest](a, c, b)
+	if !ok {
 		return
 	}
-	res, err := a.flow.AuthCode(c.Request.Context(), tx.TransactionID, req.AcceptedClaims, req.PermittedAuthorizeScopes)
+	var res *AuthResponse
+	var err error
+	if bf, ok := a.flow.(boundFlow); ok {
+		res, err = bf.authCodeBound(c.Request.Context(), b, req.AcceptedClaims, req.PermittedAuthorizeScopes)
+	} else {
+		res, err = a.flow.AuthCode(c.Request.Context(), b.txID, req.AcceptedClaims, req.PermittedAuthorizeScopes)
+	}
 	if err != nil {
 		a.fail(c, err)
 		return

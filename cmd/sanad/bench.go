@@ -24,8 +24,11 @@ func benchCommand(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 && args[0] == "login" {
 		return benchLogin(ctx, e, args[1:])
 	}
+	if len(args) > 0 && args[0] == "credential" {
+		return benchCredential(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "idrepo" {
-		return usageError{fmt.Errorf("want `bench idrepo` or `bench login`")}
+		return usageError{fmt.Errorf("want `bench idrepo`, `bench login` or `bench credential`")}
 	}
 	var (
 		c                   commonFlags
