@@ -71,25 +71,24 @@ function sameKey(got, want, what) {
 
 // --- the openid4vci client ---------------------------------------------------
 
-const client = new Openid4vciClient({
-  callbacks: {
-    fetch: (...args) => fetch(...args),
-    hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '')).update(data).digest()),
-    generateRandom: (n) => new Uint8Array(randomBytes(n)),
-    clientAuthentication: clientAuthenticationAnonymous(), // the pre-authorized grant needs no client
-    signJwt: async (signer, { header, payload }) => {
-      let publicJwk;
-      if (signer.method === 'jwk') publicJwk = signer.publicJwk;
-      else if (signer.method === 'did' && signer.didUrl.startsWith('did:jwk:')) publicJwk = b64json(signer.didUrl.slice(8).split('#')[0]);
-      else throw new Error(`test wallet cannot sign for ${signer.method}`);
-      const key = privateKeys.get(publicJwk.x);
-      assert.ok(key, 'signJwt: unknown key');
-      const jwt = await new jose.CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-        .setProtectedHeader(header).sign(key);
-      return { jwt, signerJwk: publicJwk };
-    },
+const callbacks = {
+  fetch: (...args) => fetch(...args),
+  hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '')).update(data).digest()),
+  generateRandom: (n) => new Uint8Array(randomBytes(n)),
+  clientAuthentication: clientAuthenticationAnonymous(), // the pre-authorized grant needs no client
+  signJwt: async (signer, { header, payload }) => {
+    let publicJwk;
+    if (signer.method === 'jwk') publicJwk = signer.publicJwk;
+    else if (signer.method === 'did' && signer.didUrl.startsWith('did:jwk:')) publicJwk = b64json(signer.didUrl.slice(8).split('#')[0]);
+    else throw new Error(`test wallet cannot sign for ${signer.method}`);
+    const key = privateKeys.get(publicJwk.x);
+    assert.ok(key, 'signJwt: unknown key');
+    const jwt = await new jose.CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+      .setProtectedHeader(header).sign(key);
+    return { jwt, signerJwk: publicJwk };
   },
-});
+};
+const client = new Openid4vciClient({ callbacks });
 
 // --- Sanad: admin API, outbox, issuer keys -----------------------------------
 
@@ -246,6 +245,21 @@ test('openid4vci client receives an SD-JWT VC with a pre-authorized code, tx_cod
   assert.equal(conf.format, 'dc+sd-jwt');
   assert.equal(conf.vct, `${issuerId}/national-id`);
   sdJwtVc = { credential: got.credential, holder };
+
+  // The nonce endpoint's answer is not cached (OpenID4VCI 1.0 section 7.2).
+  const nonceRes = await fetch(got.issuerMetadata.credentialIssuer.nonce_endpoint, { method: 'POST' });
+  assert.equal(nonceRes.status, 200);
+  assert.equal(nonceRes.headers.get('cache-control'), 'no-store');
+  assert.ok((await nonceRes.json()).c_nonce);
+
+  // The token is bound to the DPoP key: as a bearer token it is refused
+  // (RFC 9449 section 7.1).
+  const asBearer = await fetch(got.issuerMetadata.credentialIssuer.credential_endpoint, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${got.accessTokenResponse.access_token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ credential_configuration_id: sdJwtConfig }),
+  });
+  assert.equal(asBearer.status, 401, 'DPoP-bound token accepted as a bearer token');
 });
 
 test('sd-jwt-vc verifies the SD-JWT VC: issuer signature, typ, vct, cnf, disclosures', async () => {
@@ -274,6 +288,12 @@ test('sd-jwt-vc verifies the SD-JWT VC: issuer signature, typ, vct, cnf, disclos
     assert.ok(!disclosed.has(always), `${always} must not be selectively disclosable`);
   }
   if (payload.exp !== undefined) assert.ok(payload.exp > payload.iat, 'exp before iat');
+  // A changed payload no longer verifies.
+  const [jwt, ...rest] = credential.split('~');
+  const [h, p, sig] = jwt.split('.');
+  const forgedPayload = Buffer.from(JSON.stringify({ ...decoded.jwt.payload, vct: `${issuerId}/other` })).toString('base64url');
+  await assert.rejects(verifierSdJwt.verify([[h, forgedPayload, sig].join('.'), ...rest].join('~')), /Signature/i, 'forged SD-JWT accepted');
+
   // Salts are distinct and can hold 128 bits (RFC 9901 section 9.3): at
   // least 22 characters, as base64url.
   const salts = decoded.disclosures.map((d) => d.salt);
@@ -330,7 +350,7 @@ test('jose verifies the jwt_vc_json credential bound to a did:jwk holder', async
   const { payload, protectedHeader } = await jose.jwtVerify(credential, jose.createLocalJWKSet(jwks), {
     issuer: issuerId, algorithms: algs,
   });
-  assert.ok(['JWT', 'vc+jwt'].includes(protectedHeader.typ), `typ ${protectedHeader.typ}`);
+  assert.equal(protectedHeader.typ, 'JWT'); // VCDM 1.1 JWT encoding
   assert.ok(protectedHeader.kid, 'no kid');
   assert.equal(payload.sub, did);
   assert.ok(payload.jti, 'no jti');
@@ -340,6 +360,7 @@ test('jose verifies the jwt_vc_json credential bound to a did:jwk holder', async
   assert.ok(vc.type.includes('VerifiableCredential') && vc.type.includes('NationalIDCredential'), `vc.type ${vc.type}`);
   assert.ok(vc['@context']?.[0]?.startsWith('https://www.w3.org/'), `@context ${vc['@context']}`);
   assert.equal(vc.credentialSubject.id, did);
+  if (payload.cnf) sameKey(payload.cnf.jwk, holder.publicJwk, 'cnf.jwk');
   for (const [k, v] of Object.entries(jwtVcClaims)) assert.deepEqual(sortLangs(vc.credentialSubject[k]), sortLangs(v), `credentialSubject.${k}`);
 
   const [h, p, s] = credential.split('.');
@@ -359,21 +380,29 @@ async function credentialError(promise) {
   return { status: response.status, ...credentialErrorResponseResult.data };
 }
 
-test('issuer refuses a replayed pre-authorized code, a proof for another audience and a reused nonce', async () => {
+test('issuer refuses a wrong tx_code, a replayed pre-authorized code, a proof for another audience and a reused nonce', async () => {
   const holder = await newKey();
   const holderSigner = { method: 'jwk', alg: 'ES256', publicJwk: holder.publicJwk };
   const { offer, txCode } = await createOffer(sdJwtConfig);
   const credentialOffer = await client.resolveCredentialOffer(offer.offer_url);
   const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+  const tokenError = async (code) => {
+    const err = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata, txCode: code })
+      .then(() => undefined, (e) => e);
+    assert.ok(err instanceof Oauth2ClientErrorResponseError, `want a token error, got ${err ?? 'a token'}`);
+    assert.equal(err.response.status, 400);
+    return err.errorResponse.error;
+  };
+
+  // A wrong tx_code is invalid_grant (section 6.3) and, below the attempt
+  // limit, leaves the code usable.
+  const wrong = String((Number(txCode) + 1) % 1000000).padStart(6, '0');
+  assert.equal(await tokenError(wrong), 'invalid_grant', 'wrong tx_code');
   const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata, txCode });
   const accessToken = accessTokenResponse.access_token;
 
   // The pre-authorized code is single use (OpenID4VCI 1.0 section 6.1; RFC 6749 section 5.2).
-  const replay = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata, txCode })
-    .then(() => undefined, (e) => e);
-  assert.ok(replay instanceof Oauth2ClientErrorResponseError, `replayed code: want a token error, got ${replay ?? 'a token'}`);
-  assert.equal(replay.errorResponse.error, 'invalid_grant');
-  assert.equal(replay.response.status, 400);
+  assert.equal(await tokenError(txCode), 'invalid_grant', 'replayed pre-authorized code');
 
   const request = (proof) => client.retrieveCredentials({
     issuerMetadata, credentialConfigurationId: sdJwtConfig, accessToken, proofs: { jwt: [proof] },
@@ -432,4 +461,45 @@ test('a credential request by the credential_identifier of the token response is
   const unknown = await post({ credential_identifier: 'no-such-identifier' });
   assert.equal(unknown.status, 400);
   assert.equal(unknown.body.error, 'unknown_credential_identifier');
+});
+
+test('a draft-13 wallet: the client reads the draft-13 metadata and receives both credentials by format', async () => {
+  // Inji wallets read ?version=draft13 metadata, take c_nonce from the token
+  // response and send format-based requests with a single proof. The same
+  // library speaks draft 13 when the metadata is in that shape.
+  const draft13Client = new Openid4vciClient({
+    callbacks: {
+      ...callbacks,
+      fetch: (url, init) => fetch(String(url).includes('/.well-known/openid-credential-issuer') ? `${url}?version=draft13` : url, init),
+    },
+  });
+  for (const configurationId of [sdJwtConfig, jwtVcConfig]) {
+    const holder = await newKey();
+    const { offer, txCode } = await createOffer(configurationId);
+    const credentialOffer = await draft13Client.resolveCredentialOffer(offer.offer_url);
+    const issuerMetadata = await draft13Client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+    assert.equal(issuerMetadata.originalDraftVersion, Openid4vciVersion.Draft14, 'draft-13 metadata not read as draft 13/14');
+    assert.ok(issuerMetadata.knownCredentialConfigurations[configurationId], `${configurationId} not usable by a draft-13 client`);
+    const { accessTokenResponse } = await draft13Client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata, txCode });
+    assert.ok(accessTokenResponse.c_nonce, 'no c_nonce in the token response');
+    const { jwt } = await draft13Client.createCredentialRequestJwtProof({
+      issuerMetadata, credentialConfigurationId: configurationId, signer: { method: 'jwk', alg: 'ES256', publicJwk: holder.publicJwk },
+      nonce: accessTokenResponse.c_nonce, issuedAt: new Date(),
+    });
+    const { credentialResponse } = await draft13Client.retrieveCredentials({
+      issuerMetadata, credentialConfigurationId: configurationId, accessToken: accessTokenResponse.access_token,
+      proof: { proof_type: 'jwt', jwt },
+    });
+    const { credential } = credentialResponse; // draft 13: credential, not credentials
+    assert.equal(typeof credential, 'string', `no credential in ${JSON.stringify(credentialResponse)}`);
+    if (configurationId === sdJwtConfig) {
+      const { payload } = await verifierSdJwt.verify(credential);
+      assert.equal(payload.vct, `${issuerId}/national-id`);
+      sameKey(payload.cnf?.jwk, holder.publicJwk, 'cnf.jwk');
+    } else {
+      const { payload } = await jose.jwtVerify(credential, jose.createLocalJWKSet(issuerJwks), { issuer: issuerId, algorithms: ['ES256'] });
+      assert.ok(payload.vc.type.includes('NationalIDCredential'));
+      assert.equal(payload.vc.credentialSubject.fullName.find((l) => l.language === 'eng')?.value, resident.fullName);
+    }
+  }
 });

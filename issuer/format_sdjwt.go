@@ -82,7 +82,7 @@ func (sdJWTVCFormat) Issue(ctx context.Context, in IssueInput) (any, error) {
 	}
 	var paths []sdjwt.Path
 	for _, cl := range c.Claims {
-		if false && cl.Disclosable {
+		if cl.Disclosable {
 			paths = append(paths, sdClaimPath(cl.Path))
 		}
 	}

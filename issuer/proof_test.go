@@ -425,3 +425,16 @@ func FuzzCheckProof(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkCheckProofES256(b *testing.B) {
+	es := newPfKey(b, "ES256")
+	proof := pfProof(b, es, nil)
+	ctx := context.Background()
+	r := pfRules()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := checkProof(ctx, proof, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

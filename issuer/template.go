@@ -224,8 +224,11 @@ func parseTemplate(data []byte, file, dir, issuerID string) (*Configuration, []e
 		}
 	}
 	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+	switch err := dec.Decode(&extra); {
+	case err == nil:
 		bad("", "holds more than one YAML document")
+	case !errors.Is(err, io.EOF):
+		errs = append(errs, templateYAMLError(file, err.Error()))
 	}
 
 	c := &Configuration{
@@ -389,8 +392,7 @@ func parseTemplate(data []byte, file, dir, issuerID string) (*Configuration, []e
 	seen := map[string]int{}
 	for i, tc := range t.Claims {
 		field := "claims[" + strconv.Itoa(i) + "]"
-		cl := Claim{Path: tc.Path, Mandatory: tc.Mandatory, Disclosable: tc.Disclosable, Display: tc.Display}
-		c.Claims = append(c.Claims, cl)
+		c.Claims = append(c.Claims, Claim(tc))
 		if len(tc.Path) == 0 {
 			bad(field+".path", "is required: the claim's object keys, such as [address, locality]")
 			continue

@@ -552,3 +552,49 @@ func TestClientAssertionJTIRetention(t *testing.T) {
 		})
 	}
 }
+
+// TestClientAssertionKeyCache checks that assertions are verified with the
+// client's keys as exported once, that a new key set (a rotated key) is
+// used as it is, and that the cache stays bounded.
+func TestClientAssertionKeyCache(t *testing.T) {
+	keys := newTestKeys(t)
+	v := newAssertionVerifier(storagetest.OpenMemory(t))
+	aud := []string{testIssuer, testTokenURL}
+	verify := func(set jwk.Set, signer crypto.Signer, alg, kid, want string) {
+		t.Helper()
+		jwt := signJWS(t, alg, signer, map[string]any{"kid": kid}, assertionClaimsAt(testNow))
+		wantCode(t, "Verify("+kid+")", v.Verify(t.Context(), ClientAssertion{Type: ClientAssertionType, JWT: jwt},
+			ClientKeys{ID: testClient, Keys: set}, aud), want)
+	}
+	set := keys.clientSet(t)
+	verify(set, keys.ec, "ES256", "k1", "")
+	k, _ := set.Key(1)
+	first, err := v.keys.export(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify(set, keys.ec, "ES256", "k1", "")
+	if again, _ := v.keys.export(k); again != first {
+		t.Error("the key was exported again, want it cached")
+	}
+	// The client's key is rotated: a new set with another key under the
+	// same kid. The old key no longer verifies, the new one does.
+	rotated := jwk.NewSet()
+	if err := rotated.AddKey(publicJWK(t, keys.otherEC, "k1")); err != nil {
+		t.Fatal(err)
+	}
+	verify(rotated, keys.ec, "ES256", "k1", CodeInvalidClient)
+	verify(rotated, keys.otherEC, "ES256", "k1", "")
+
+	for i := range maxRawKeys + 10 {
+		if _, err := v.keys.export(publicJWK(t, keys.ec, fmt.Sprintf("n%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v.keys.mu.Lock()
+	n := len(v.keys.m)
+	v.keys.mu.Unlock()
+	if n > maxRawKeys {
+		t.Errorf("the cache holds %d keys, want at most %d", n, maxRawKeys)
+	}
+}

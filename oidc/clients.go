@@ -509,7 +509,7 @@ func validateClientFields(f clientFields) error {
 	}
 	clientGrantTypes := []string{GrantTypeAuthorizationCode, GrantTypePreAuthorizedCode}
 	if len(f.grantTypes) == 0 {
-		return clientInvalid(ClientMgmtInvalidGrantType, "grantTypes must hold "+strings.Join(clientGrantTypes, " or both"))
+		return clientInvalid(ClientMgmtInvalidGrantType, "grantTypes must hold "+strings.Join(clientGrantTypes, ", ")+" or both")
 	}
 	if err := clientSubset(f.grantTypes, clientGrantTypes, ClientMgmtInvalidGrantType, "grantTypes"); err != nil {
 		return err

@@ -306,7 +306,11 @@ func (c *client) active() bool { return c.Status == ClientStatusActive }
 func (c *client) public() bool { return slices.Contains(c.AuthMethods, AuthMethodNone) }
 
 // sector is the client's pairwise subject sector: its sector identifier,
-// the host of its redirect URIs if they share one, else its id.
+// the host of its redirect URIs if they share one, else its id. The "host"
+// of an app's private-use redirect URI (io.mosip.residentapp://oauth) is
+// its scheme, the reverse domain name that names the app (RFC 8252 section
+// 7.1): what follows "://" is any word, and two apps redirecting to
+// ...://callback must not share subjects.
 func (c *client) sector() string {
 	if c.Config.SectorIdentifier != "" {
 		return c.Config.SectorIdentifier
@@ -318,6 +322,9 @@ func (c *client) sector() string {
 			return "client:" + c.ID
 		}
 		h := strings.ToLower(u.Hostname())
+		if scheme := strings.ToLower(u.Scheme); scheme != "https" && scheme != "http" {
+			h = "app:" + scheme
+		}
 		if host != "" && h != host {
 			return "client:" + c.ID
 		}

@@ -302,3 +302,29 @@ func TestAuthorizationDetails(t *testing.T) {
 		})
 	}
 }
+
+func TestClientSector(t *testing.T) {
+	tests := []struct {
+		name     string
+		uris     []string
+		sectorID string
+		want     string
+	}{
+		{"https host", []string{"https://Bank.example/cb", "https://bank.example/cb2"}, "", "bank.example"},
+		{"two hosts", []string{"https://bank.example/cb", "https://other.example/cb"}, "", "client:c1"},
+		{"sector identifier", []string{"https://bank.example/cb", "https://other.example/cb"}, "bank.example", "bank.example"},
+		{"app scheme", []string{"io.sanad.wallet://callback"}, "", "app:io.sanad.wallet"},
+		{"another app, same word after ://", []string{"org.other.wallet://callback"}, "", "app:org.other.wallet"},
+		{"app and web", []string{"io.bank.app://cb", "https://cb"}, "", "client:c1"},
+		{"loopback", []string{"http://127.0.0.1:8080/cb"}, "", "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &client{Config: ClientAdditionalConfig{SectorIdentifier: tt.sectorID}}
+			c.ID, c.RedirectURIs = "c1", tt.uris
+			if got := c.sector(); got != tt.want {
+				t.Errorf("sector(%v) = %q, want %q", tt.uris, got, tt.want)
+			}
+		})
+	}
+}

@@ -334,6 +334,23 @@ func (p *Provider) start(ctx context.Context, cl *client, req AuthorizationReque
 	tx.FormToken = randomToken(24)
 	tx.Created = now.Unix()
 	tx.ClientName, tx.LogoURI = clientNames(cl), cl.LogoURI
+	if tx.Nonce != "" {
+		// The nonce is remembered for NonceWindow (nonce_window, 24 h by
+		// default). The last ID token that can carry it expires
+		// TransactionTTL + AuthenticatedTTL + CodeTTL + IDTokenTTL from
+		// now (1 h 8 min with the defaults); a window that long would still
+		// keep two live ID tokens of a client from sharing a nonce, with a
+		// twentieth of the entries. A shorter window than that would not.
+		// The window is the operator's setting, so it is used as
+		// configured: a shorter default belongs with DefaultNonceWindow.
+		fresh, err := p.cfg.State.PutNew(ctx, "oidc:nonce:"+stateKey(cl.ID, tx.Nonce)[len("oidc:"):], []byte{1}, p.cfg.NonceWindow)
+		if err != nil {
+			return nil, p.redirectError(req, ErrServerError(err))
+		}
+		if !fresh {
+			return nil, p.redirectError(req, ErrInvalidRequest("nonce was used before; use a fresh nonce for every request", nil))
+		}
+	}
 	// The oauth-details response and the hashes that bind the UI API's
 	// calls are made once, here: every bound call compares the hash its
 	// caller sends with the stored ones instead of re-encoding the
@@ -345,20 +362,6 @@ func (p *Provider) start(ctx context.Context, cl *client, req AuthorizationReque
 	}
 	tx.BindingHashes = hashes
 	v.OAuthDetailsHashes, v.oauthDetails = hashes, bodies
-	if tx.Nonce != "" {
-		// NonceWindow is an operator setting (nonce_window): it is used as
-		// configured. It must not be shorter than the life of the ID tokens
-		// that carry the nonce (TransactionTTL + AuthenticatedTTL + CodeTTL
-		// + IDTokenTTL after this point), or two valid ID tokens could share
-		// a nonce.
-		fresh, err := p.cfg.State.PutNew(ctx, "oidc:nonce:"+stateKey(cl.ID, tx.Nonce)[len("oidc:"):], []byte{1}, p.cfg.NonceWindow)
-		if err != nil {
-			return nil, p.redirectError(req, ErrServerError(err))
-		}
-		if !fresh {
-			return nil, p.redirectError(req, ErrInvalidRequest("nonce was used before; use a fresh nonce for every request", nil))
-		}
-	}
 	if err := putJSON(ctx, p.cfg.State, txKey(tx.ID), tx, p.cfg.TransactionTTL); err != nil {
 		return nil, p.redirectError(req, ErrServerError(err))
 	}
@@ -581,11 +584,11 @@ func (p *Provider) authenticateBound(ctx context.Context, b binding, loginID str
 			return "", &UIError{Code: UIUnknownError, Description: "internal error", Cause: err}
 		}
 	}
-	b, err := json.Marshal(tx)
+	rec, err := json.Marshal(tx)
 	if err != nil {
 		return "", &UIError{Code: UIUnknownError, Description: "internal error", Cause: err}
 	}
-	if err := p.cfg.State.Swap(ctx, txKey(tx.ID), old, b, p.cfg.AuthenticatedTTL); err != nil {
+	if err := p.cfg.State.Swap(ctx, txKey(tx.ID), old, rec, p.cfg.AuthenticatedTTL); err != nil {
 		// Another request advanced or ended the transaction first.
 		return "", errInvalidTransaction(err)
 	}

@@ -1,10 +1,15 @@
 package oidc
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gin-gonic/gin"
 )
 
 // txTestRequest is an authorization request of client id that opens a
@@ -100,5 +105,78 @@ func TestTransactionBinding(t *testing.T) {
 	}
 	if next.ClientName["@none"] != "Renamed" || next.LogoURL != c.LogoURI {
 		t.Errorf("a new transaction shows %q and logo %s, want the edited client", next.ClientName, next.LogoURL)
+	}
+}
+
+// TestTransactionBoundCalls drives the UI API over a Provider, which checks
+// a bound call's oauth-details-hash in its own read of the transaction:
+// the hash is checked before anything else about the call, as eSignet's
+// header filter does, and a call with the wrong hash reaches nothing.
+func TestTransactionBoundCalls(t *testing.T) {
+	ctx := t.Context()
+	e := tkNewEnv(t)
+	e.register("bound", "ES256", nil, "")
+	v, err := e.p.StartTransaction(ctx, txTestRequest("bound"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	registerUIAPI(r, e.p, e.p.frontEndOptions())
+	csrf := strings.Repeat("C", 43)
+	call := func(method, path, hash, body string) string {
+		t.Helper()
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.AddCookie(&http.Cookie{Name: csrfCookieName, Value: csrf})
+		req.Header.Set(csrfHeaderName, csrf)
+		req.Header.Set(headerOAuthDetailsKey, v.TransactionID)
+		req.Header.Set(headerOAuthDetailsHash, hash)
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		var env struct {
+			Errors []struct{ ErrorCode string } `json:"errors"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil || w.Code != http.StatusOK {
+			t.Fatalf("%s %s = %d %s", method, path, w.Code, w.Body)
+		}
+		if len(env.Errors) == 0 {
+			return ""
+		}
+		return env.Errors[0].ErrorCode
+	}
+	envelope := func(req map[string]any) string {
+		b, _ := json.Marshal(map[string]any{"requestTime": e.clock.Now().UTC().Format(uiRequestTimeLayout), "request": req})
+		return string(b)
+	}
+	good, wrong := v.OAuthDetailsHashes[0], v.OAuthDetailsHashes[1]+"x"
+	sendOTP := envelope(map[string]any{"transactionId": v.TransactionID, "individualId": "5830174926", "otpChannels": []string{"email"}})
+	noIndividual := envelope(map[string]any{"transactionId": v.TransactionID, "otpChannels": []string{"email"}})
+	otherTx := envelope(map[string]any{"transactionId": "other", "individualId": "5830174926", "otpChannels": []string{"email"}})
+	tests := []struct {
+		name, method, path, hash, body, code string
+	}{
+		// tkNoAuthn fails every call that reaches it: unknown_error.
+		{"send-otp reaches the authenticator", http.MethodPost, "/authorization/send-otp", good, sendOTP, UIUnknownError},
+		{"send-otp with the v1 hash", http.MethodPost, "/authorization/send-otp", v.OAuthDetailsHashes[1], sendOTP, UIUnknownError},
+		{"send-otp with a wrong hash", http.MethodPost, "/authorization/send-otp", wrong, sendOTP, uiCodeBindingMismatch},
+		{"send-otp without a hash", http.MethodPost, "/authorization/send-otp", "", sendOTP, uiCodeBindingMismatch},
+		{"bad body", http.MethodPost, "/authorization/send-otp", good, noIndividual, uiCodeInvalidIdentifier},
+		{"bad body, wrong hash", http.MethodPost, "/authorization/send-otp", wrong, noIndividual, uiCodeBindingMismatch},
+		{"body names another transaction", http.MethodPost, "/authorization/send-otp", good, otherTx, UIInvalidTransaction},
+		{"another transaction, wrong hash", http.MethodPost, "/authorization/send-otp", wrong, otherTx, uiCodeBindingMismatch},
+		{"claim-details before authenticate", http.MethodGet, "/authorization/claim-details", good, "", UIInvalidTransaction},
+		{"claim-details with a wrong hash", http.MethodGet, "/authorization/claim-details", wrong, "", uiCodeBindingMismatch},
+		{"auth-code with a wrong hash", http.MethodPost, "/authorization/auth-code", wrong,
+			envelope(map[string]any{"transactionId": v.TransactionID}), uiCodeBindingMismatch},
+		{"authenticate with a wrong hash", http.MethodPost, "/authorization/v3/authenticate", wrong,
+			envelope(map[string]any{"transactionId": v.TransactionID, "individualId": "5830174926",
+				"challengeList": []map[string]string{{"authFactorType": "OTP", "challenge": "111111", "format": "alpha-numeric"}}}),
+			uiCodeBindingMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := call(tt.method, tt.path, tt.hash, tt.body); got != tt.code {
+				t.Errorf("%s %s = %q, want %q", tt.method, tt.path, got, tt.code)
+			}
+		})
 	}
 }

@@ -54,7 +54,8 @@ import (
 // over JSON.stringify of the parsed response object. The flow makes the
 // response and its hashes once, when the transaction opens
 // (oauthDetailsBinding), and keeps the hashes with the transaction
-// (TxView.OAuthDetailsHashes); a bound call compares with them.
+// (TxView.OAuthDetailsHashes); a bound call compares with them, in the
+// flow's own read of the transaction where the flow can (boundFlow).
 //
 // eSignet has no endpoint for cancelling: oidc-ui itself sends the browser
 // to the client with error=access_denied or consent_rejected, and the
@@ -342,7 +343,8 @@ type binding struct {
 // read of the transaction (*Provider does), so that a bound call reads the
 // transaction once, not once here and again in the flow. Its methods fail
 // as bind would when the hash does not match (uiCodeBindingMismatch), and
-// check it before anything else about the transaction but its existence.
+// check it before anything else but the existence of the transaction and
+// of its client.
 type boundFlow interface {
 	sendOTPBound(ctx context.Context, b binding, loginID string, channels []string) (authn.SendOTPResult, error)
 	authenticateBound(ctx context.Context, b binding, loginID string, challenges []authn.Challenge) (string, error)

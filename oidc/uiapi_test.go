@@ -1194,7 +1194,7 @@ func TestJSJSON(t *testing.T) {
 	}
 	for in, want := range map[string]string{
 		`{"b":1,"10":2,"9":3,"a":[1e21,-0,"\u003c\u2028"]}`: `{"9":3,"10":2,"b":1,"a":[1e+21,0,"<` + "\u2028" + `"]}`,
-		`{"a":1,"b":2,"a":3}`:                                `{"a":3,"b":2}`,
+		`{"a":1,"b":2,"a":3}`:                               `{"a":3,"b":2}`,
 		`"\u0001\u001f\b"`:                                  `"\u0001\u001f\b"`,
 	} {
 		if got, err := jsJSONText([]byte(in)); err != nil || string(got) != want {

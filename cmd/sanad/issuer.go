@@ -43,6 +43,9 @@ func openIssuer(cfg config.Config, db storage.Durable, state storage.State, ks k
 	if err != nil {
 		return nil, fmt.Errorf("issuer templates: %w", err)
 	}
+	if err := issuer.CheckIdentityFields(configs, repo.Schema().Properties()); err != nil {
+		return nil, fmt.Errorf("issuer templates: %w", err)
+	}
 	x5c, err := readX5C(ic.X5CFile)
 	if err != nil {
 		return nil, err

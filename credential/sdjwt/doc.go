@@ -23,7 +23,8 @@
 // ErrNotYetValid, ErrDisclosure, ErrHolderBinding) with the detail.
 //
 // Signing always goes through a credential.Signer; this package never
-// holds a private key. It is written by hand, without a JOSE library on
-// the issuing path, because issuance throughput matters and the format is
-// small.
+// holds a private key. It is written by hand (jwx only converts jwk.Key
+// values to crypto keys), because issuance throughput matters and the
+// format is small: claims and disclosures are encoded without reflection
+// for the shapes claims have.
 package sdjwt

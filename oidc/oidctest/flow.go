@@ -981,11 +981,11 @@ func (rp *RP) tokenRequest(ctx context.Context, newForm func() (url.Values, erro
 		case proof != "":
 			h.Set("DPoP", proof)
 		case rp.DPoPKey != nil:
-			fresh, err := dpopProof(rp.DPoPKey, http.MethodPost, rp.url(oidc.PathToken), "", nonce, rp.now())
+			p, err := dpopProof(rp.DPoPKey, http.MethodPost, rp.url(oidc.PathToken), "", nonce, rp.now())
 			if err != nil {
 				return nil, "", err
 			}
-			h.Set("DPoP", fresh)
+			h.Set("DPoP", p)
 		}
 		var tok TokenResponse
 		resp, err := rp.postForm(ctx, rp.backChannel(), oidc.PathToken, form, h, &tok, http.StatusOK)

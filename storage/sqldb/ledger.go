@@ -70,10 +70,13 @@ func validWalletEvent(e string) bool {
 // RecordCredentials stores cs in one transaction, all or none;
 // storage.ErrAlreadyExists if an ID is taken or repeated in cs.
 //
-// The rows go in as multi-row INSERTs. On SQLite each statement is
-// prepared once per transaction and executed for every full chunk of rows,
-// since the driver would otherwise parse it again for each chunk; pgx
-// caches the statements it has prepared per connection by itself.
+// The rows go in as multi-row INSERTs of up to maxRowsPerInsert rows. On
+// SQLite a batch of several such statements prepares the statement of a
+// full chunk once and executes it for every full chunk, since the driver
+// would otherwise parse it again each time; a batch of one statement (what
+// a credential response records) is executed directly, which prepares it
+// as often. pgx caches the statements it has prepared per connection by
+// itself.
 func (db *DB) RecordCredentials(ctx context.Context, cs []storage.IssuedCredential) error {
 	if len(cs) == 0 {
 		return nil
@@ -91,7 +94,7 @@ func (db *DB) RecordCredentials(ctx context.Context, cs []storage.IssuedCredenti
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		row := func(i int, args []any) []any { return appendCredential(args, &cs[i]) }
-		if db.dialect.bulkParams == "?" {
+		if db.dialect.bulkParams == "?" && len(cs) > maxRowsPerInsert {
 			return insertPrepared(ctx, tx, credentialsTable, db.dialect, len(cs), row)
 		}
 		return db.insertRows(ctx, tx, credentialsTable, len(cs), row)
