@@ -621,7 +621,7 @@ func (is *Issuer) credentialResponse(ctx context.Context, req *credentialRequest
 	for i, cr := range creds {
 		entries[i] = cr.entry
 	}
-	if err := is.cfg.Ledger.RecordCredentials(ctx, entries); err != nil {
+	if err := is.ledger.record(ctx, entries); err != nil {
 		return nil, errServer(fmt.Errorf("issuer: record credentials: %w", err))
 	}
 	is.log.InfoContext(ctx, "credentials issued", "configuration", cfg.ID, "count", len(creds), "client_id", tok.ClientID)

@@ -183,6 +183,7 @@ type Issuer struct {
 	configs map[string]*Configuration
 	byScope map[string]*Configuration
 	formats map[string]Format
+	ledger  *ledgerCommitter
 	log     *slog.Logger
 }
 
@@ -234,6 +235,7 @@ func New(cfg Config) (*Issuer, error) {
 		configs: map[string]*Configuration{},
 		byScope: map[string]*Configuration{},
 		formats: cfg.Formats,
+		ledger:  &ledgerCommitter{ledger: cfg.Ledger},
 		log:     cfg.Logger,
 	}
 	for _, c := range cfg.Configurations {

@@ -146,6 +146,13 @@ func serve(ctx context.Context, e env, args []string) error {
 	var wg sync.WaitGroup
 	runCtx, stopBackground := context.WithCancel(ctx)
 	wg.Go(func() { ks.Run(runCtx) })
+	if cfg.HTTP.PprofAddr != "" {
+		stop, err := servePprof(cfg.HTTP.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	defer func() {
 		stopBackground()
 		wg.Wait()

@@ -213,6 +213,10 @@ type HTTP struct {
 	// TrustedProxies are the proxies (IPs or CIDRs) whose X-Forwarded-For
 	// names the client; empty trusts none.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// PprofAddr, when set, serves Go's profiler (net/http/pprof) on this
+	// address, apart from the public listener; it must be a loopback
+	// address. For load tests and diagnosis only.
+	PprofAddr string `yaml:"pprof_addr"`
 }
 
 // Storage selects the durable store.
@@ -484,6 +488,12 @@ func (c *Config) validate(serving bool) error {
 	for _, l := range o.Languages {
 		if len(l) != 3 {
 			bad("oidc.languages", "%q is not an ISO 639-3 code", l)
+		}
+	}
+	if a := c.HTTP.PprofAddr; a != "" {
+		host, _, err := net.SplitHostPort(a)
+		if ip := net.ParseIP(host); err != nil || ((ip == nil || !ip.IsLoopback()) && host != "localhost") {
+			bad("http.pprof_addr", "must be a loopback host:port, got %q", a)
 		}
 	}
 	is := c.Issuer

@@ -43,7 +43,20 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of every component; time.Now when nil.
 	Now func() time.Time
+	// Extend adds components that share the stack's parts and server, as
+	// `sanad serve` runs the credential issuer beside the provider. It is
+	// called once the parts exist, before the provider is built: s has
+	// everything but Provider (its Server is not started yet, its Issuer
+	// is the server's URL) and cfg is the provider's configuration, which
+	// Extend may change (CredentialIssuer, CredentialGrants, ...). The
+	// function it returns, if not nil, mounts the component's routes once
+	// the provider exists. issuer/issuertest uses it.
+	Extend func(ctx context.Context, s *Stack, cfg *oidc.Config) (Mount, error)
 }
+
+// Mount registers an extension's routes on the stack's router, once the
+// provider exists.
+type Mount func(eng *web.Engine, p *oidc.Provider) error
 
 // Stack is a running provider.
 type Stack struct {
@@ -130,6 +143,16 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
+	s := &Stack{
+		Server: srv, Repo: repo, Authn: auth, Keys: ks, Secrets: sec,
+		Clients: oidc.NewClientRegistry(o.Durable, o.Now), Inbox: inbox, Residents: all, Issuer: issuer,
+	}
+	// fail releases what was built when the stack cannot start.
+	fail := func(err error) (*Stack, error) {
+		srv.Close()
+		repo.Close()
+		return nil, err
+	}
 	cfg := oidc.Config{
 		Issuer: issuer, Clients: o.Durable, Consents: o.Durable, State: o.State, Keys: ks, Sealer: sec,
 		Authn: auth, Logger: o.Logger, Now: o.Now, OTPLength: pol.OTPLength, OTPResendDelay: pol.ResendDelay,
@@ -137,23 +160,30 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if o.Provider != nil {
 		o.Provider(&cfg)
 	}
+	var mount Mount
+	if o.Extend != nil {
+		if mount, err = o.Extend(ctx, s, &cfg); err != nil {
+			return fail(fmt.Errorf("oidctest: extension: %w", err))
+		}
+	}
 	p, err := oidc.New(cfg)
 	if err != nil {
-		repo.Close()
-		return nil, err
+		return fail(err)
 	}
 	eng, err := web.New(web.Options{Logger: o.Logger, MaxBodyBytes: 1 << 20})
 	if err != nil {
-		repo.Close()
-		return nil, err
+		return fail(err)
 	}
 	p.Register(eng)
+	if mount != nil {
+		if err := mount(eng, p); err != nil {
+			return fail(fmt.Errorf("oidctest: extension: %w", err))
+		}
+	}
+	s.Provider = p
 	srv.Config.Handler = eng
 	srv.Start()
-	return &Stack{
-		Server: srv, Provider: p, Repo: repo, Authn: auth, Keys: ks, Secrets: sec,
-		Clients: oidc.NewClientRegistry(o.Durable, o.Now), Inbox: inbox, Residents: all, Issuer: issuer,
-	}, nil
+	return s, nil
 }
 
 // Close stops the server and flushes the audit log.
