@@ -15,6 +15,7 @@ import (
 
 	"github.com/sanad-id/sanad/credential"
 	"github.com/sanad-id/sanad/idrepo/notify"
+	"github.com/sanad-id/sanad/internal/web"
 	"github.com/sanad-id/sanad/storage"
 )
 
@@ -158,6 +159,11 @@ type Config struct {
 	// TxCodeAttempts is how many wrong tx_code values invalidate a
 	// pre-authorized code; 0 means DefaultTxCodeAttempts.
 	TxCodeAttempts int
+	// RateLimit is how many nonce requests one client IP may make per
+	// minute (the nonce endpoint is unauthenticated and each nonce is kept
+	// until it expires); 0 means DefaultRateLimit, -1 turns the limit off
+	// (load tests only).
+	RateLimit int
 	// X5C is an optional certificate chain (DER, leaf first) for the
 	// issuer's key, sent in the x5c header of SD-JWT VCs.
 	X5C [][]byte
@@ -173,6 +179,7 @@ const (
 	DefaultProofIATWindow       = 5 * time.Minute
 	DefaultPreAuthorizedCodeTTL = 10 * time.Minute
 	DefaultTxCodeAttempts       = 3
+	DefaultRateLimit            = 1200
 )
 
 // Issuer is the credential issuer.
@@ -221,6 +228,12 @@ func New(cfg Config) (*Issuer, error) {
 	}
 	if cfg.TxCodeAttempts == 0 {
 		cfg.TxCodeAttempts = DefaultTxCodeAttempts
+	}
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = DefaultRateLimit
+	}
+	if cfg.RateLimit < -1 {
+		errs = append(errs, errors.New("issuer: RateLimit must be -1 (off), 0 (default) or positive"))
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -294,7 +307,11 @@ func (is *Issuer) Register(r gin.IRouter, admin gin.IRouter) {
 	is.registerMetadata(r)
 	p := is.id.EscapedPath()
 	p = strings.TrimRight(p, "/")
-	r.POST(p+PathNonce, is.handleNonce)
+	nonce := []gin.HandlerFunc{is.handleNonce}
+	if is.cfg.RateLimit > 0 {
+		nonce = append([]gin.HandlerFunc{web.RateLimit(is.cfg.State, "issuer:rate", is.cfg.RateLimit, time.Minute)}, nonce...)
+	}
+	r.POST(p+PathNonce, nonce...)
 	r.POST(p+PathCredential, is.handleCredential)
 	r.POST(p+PathNotification, is.handleNotification)
 	r.GET(p+PathOffer+"/:id", is.handleOfferByReference)

@@ -1,7 +1,6 @@
 package oidc
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -116,7 +115,7 @@ func (p *Provider) handleAuthorize(c *gin.Context) {
 	var tx *TxView
 	if req.RequestURI != "" {
 		tx, err = p.StartPARTransaction(ctx, req.ClientID, req.RequestURI)
-	} else if err = p.checkPublicAuthorize(ctx, req); err == nil {
+	} else {
 		tx, err = p.StartTransaction(ctx, req)
 	}
 	if err != nil {
@@ -132,20 +131,6 @@ func (p *Provider) handleAuthorize(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Redirect(http.StatusSeeOther, issuerPath(p.issuer)+LoginPagePath(tx.TransactionID, tx.UILocales))
-}
-
-// checkPublicAuthorize applies validatePublicClient to a request for a
-// known client with a verified redirect URI; anything else is left to
-// StartTransaction, which reports it. A pushed request was checked at PAR.
-func (p *Provider) checkPublicAuthorize(ctx context.Context, req AuthorizationRequest) error {
-	cl, err := p.authorizeClient(ctx, req.ClientID, req.RedirectURI)
-	if err != nil {
-		return nil
-	}
-	if perr := p.validatePublicClient(cl, req); perr != nil {
-		return p.redirectError(req, perr)
-	}
-	return nil
 }
 
 // issuerPath is the path of the issuer URL ("" at the root), which the

@@ -69,10 +69,6 @@ func (p *Provider) handlePAR(c *gin.Context) {
 		}
 		req.DPoPJKT = jkt
 	}
-	if perr := p.validatePublicClient(cl, req); perr != nil {
-		p.tokenError(c, perr)
-		return
-	}
 	if _, perr := p.validate(cl, req); perr != nil {
 		p.tokenError(c, perr)
 		return

@@ -173,6 +173,12 @@ func (p *Provider) redirectError(req AuthorizationRequest, e *Error) *AuthorizeE
 // validate checks an authorization request of a known client with a
 // verified redirect URI and returns the transaction it opens.
 func (p *Provider) validate(cl *client, req AuthorizationRequest) (*txRecord, *Error) {
+	// Wallets registered as public clients may ask for credentials only,
+	// with PKCE; checked first, on every path (/authorize, PAR, the UI
+	// API's oauth-details).
+	if perr := p.validatePublicClient(cl, req); perr != nil {
+		return nil, perr
+	}
 	if req.Request != "" {
 		return nil, newError(CodeRequestNotSupported, http.StatusBadRequest, "request objects are not supported; use PAR", nil)
 	}

@@ -93,6 +93,7 @@ func openIssuer(cfg config.Config, db storage.Durable, state storage.State, ks k
 		ProofIATWindow:       ic.ProofIATWindow,
 		PreAuthorizedCodeTTL: ic.PreAuthorizedCodeTTL,
 		TxCodeAttempts:       ic.TxCodeAttempts,
+		RateLimit:            ic.RateLimit,
 		X5C:                  x5c,
 		Logger:               log,
 	})

@@ -143,9 +143,6 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	runCtx, stopBackground := context.WithCancel(ctx)
-	wg.Go(func() { ks.Run(runCtx) })
 	if cfg.HTTP.PprofAddr != "" {
 		stop, err := servePprof(cfg.HTTP.PprofAddr, log)
 		if err != nil {
@@ -153,6 +150,9 @@ func serve(ctx context.Context, e env, args []string) error {
 		}
 		defer stop()
 	}
+	var wg sync.WaitGroup
+	runCtx, stopBackground := context.WithCancel(ctx)
+	wg.Go(func() { ks.Run(runCtx) })
 	defer func() {
 		stopBackground()
 		wg.Wait()

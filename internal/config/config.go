@@ -75,6 +75,9 @@ type Issuer struct {
 	ProofIATWindow       time.Duration `yaml:"proof_iat_window"`
 	// TxCodeAttempts is how many wrong tx_codes void a pre-authorized code (3).
 	TxCodeAttempts int `yaml:"tx_code_attempts"`
+	// RateLimit is the nonce requests per client IP and minute (1200); -1
+	// disables the limit (load tests only).
+	RateLimit int `yaml:"rate_limit"`
 	// X5CFile is an optional PEM certificate chain (leaf first) for the
 	// credential signing key, sent as x5c in SD-JWT VCs.
 	X5CFile string `yaml:"x5c_file"`
@@ -506,6 +509,9 @@ func (c *Config) validate(serving bool) error {
 	}
 	if is.BatchSize < 0 || is.BatchSize > 100 {
 		bad("issuer.batch_size", "must be between 1 and 100 (0 for the default)")
+	}
+	if is.RateLimit < -1 {
+		bad("issuer.rate_limit", "must be -1 (off), 0 (default) or positive")
 	}
 	if is.TxCodeAttempts < 0 {
 		bad("issuer.tx_code_attempts", "must not be negative")
