@@ -128,6 +128,9 @@ type Config struct {
 	// AuthorizationServers are the identifiers of the authorization servers
 	// whose tokens the issuer accepts, listed in the metadata.
 	AuthorizationServers []string
+	// Display is the issuer's name (and logo) per locale in the metadata;
+	// empty means DefaultIssuerDisplay.
+	Display []Display
 	// Configurations are the credential configurations (LoadTemplates).
 	Configurations []*Configuration
 	// Formats are the credential formats the issuer can produce, by name;

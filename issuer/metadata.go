@@ -26,9 +26,9 @@ const metadataMaxAge = 300
 // enough that a rotation shows at once.
 const metadataJWKSTTL = 30 * time.Second
 
-// metadataIssuerDisplay is the issuer's display metadata (name per locale)
-// while Config has no field for it.
-var metadataIssuerDisplay = []Display{
+// DefaultIssuerDisplay is the issuer's display metadata (name per locale)
+// when Config.Display is empty.
+var DefaultIssuerDisplay = []Display{
 	{Name: "Sanad", Locale: "en"},
 	{Name: "Sanad", Locale: "fr"},
 	{Name: "سند", Locale: "ar"},
@@ -170,7 +170,7 @@ func (is *Issuer) metadata(draft13 bool) *metadataDocument {
 		AuthorizationServers: is.cfg.AuthorizationServers,
 		CredentialEndpoint:   is.url(PathCredential),
 		NotificationEndpoint: is.url(PathNotification),
-		Display:              metadataDisplays(metadataIssuerDisplay, draft13),
+		Display:              metadataDisplays(is.issuerDisplay(), draft13),
 		Configurations:       make(map[string]map[string]any, len(is.cfg.Configurations)),
 	}
 	if !draft13 {
@@ -362,4 +362,12 @@ func (k *metadataKeys) get(ctx context.Context) ([]byte, error) {
 	}
 	k.jwks, k.until = body, now.Add(metadataJWKSTTL)
 	return body, nil
+}
+
+// issuerDisplay is Config.Display, or DefaultIssuerDisplay.
+func (is *Issuer) issuerDisplay() []Display {
+	if len(is.cfg.Display) > 0 {
+		return is.cfg.Display
+	}
+	return DefaultIssuerDisplay
 }

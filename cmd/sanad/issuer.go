@@ -76,8 +76,17 @@ func openIssuer(cfg config.Config, db storage.Durable, state storage.State, ks k
 		}
 		tokens = v
 	}
+	var display []issuer.Display
+	for _, d := range ic.Display {
+		dd := issuer.Display{Name: d.Name, Locale: d.Locale}
+		if d.LogoURI != "" {
+			dd.Logo = &issuer.Image{URI: d.LogoURI, AltText: d.LogoAlt}
+		}
+		display = append(display, dd)
+	}
 	is, err := issuer.New(issuer.Config{
 		CredentialIssuer:     id,
+		Display:              display,
 		AuthorizationServers: authorizationServers(cfg),
 		Configurations:       configs,
 		Tokens:               tokens,

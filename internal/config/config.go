@@ -62,6 +62,9 @@ type Issuer struct {
 	// credential access tokens are told apart from userinfo tokens by
 	// their audience.
 	ID string `yaml:"id"`
+	// Display names the issuer in wallets, per locale (BCP 47, e.g. "en");
+	// empty means "Sanad" in English, French and Arabic.
+	Display []IssuerDisplay `yaml:"display"`
 	// TemplatesDir holds the credential configurations, one folder each
 	// (see templates/README.md); empty means the templates built into the
 	// binary (the demo National ID credential in every format).
@@ -86,6 +89,14 @@ type Issuer struct {
 	// eSignet) instead of Sanad's own: its issuer identifier, JWKS URL and
 	// the token claim holding the resident's individual id.
 	AuthorizationServer ExternalAS `yaml:"authorization_server"`
+}
+
+// IssuerDisplay is the issuer's name and logo in one locale.
+type IssuerDisplay struct {
+	Name    string `yaml:"name"`
+	Locale  string `yaml:"locale"`
+	LogoURI string `yaml:"logo_uri"`
+	LogoAlt string `yaml:"logo_alt"`
 }
 
 // ExternalAS is an external authorization server the issuer trusts.
@@ -509,6 +520,16 @@ func (c *Config) validate(serving bool) error {
 	}
 	if is.BatchSize < 0 || is.BatchSize > 100 {
 		bad("issuer.batch_size", "must be between 1 and 100 (0 for the default)")
+	}
+	for i, d := range is.Display {
+		if d.Name == "" {
+			bad(fmt.Sprintf("issuer.display[%d].name", i), "is required")
+		}
+		if d.LogoURI != "" {
+			if u, err := url.Parse(d.LogoURI); err != nil || (u.Scheme != "https" && u.Scheme != "data") {
+				bad(fmt.Sprintf("issuer.display[%d].logo_uri", i), "must be an https or data: URI")
+			}
+		}
 	}
 	if is.RateLimit < -1 {
 		bad("issuer.rate_limit", "must be -1 (off), 0 (default) or positive")
