@@ -231,7 +231,16 @@ func benchCredential(ctx context.Context, e env, args []string) error {
 
 // run gets the workers' tokens, runs the requests and prints the report.
 func (o *credentialBench) run(ctx context.Context, e env) (*credentialReport, error) {
-	httpc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2}}
+	// The endpoints the server names are on its public URL; requests for
+	// that host go to --url (they differ behind a proxy, or in tests).
+	issuer, err := discoverIssuer(ctx, &http.Client{Timeout: 30 * time.Second}, o.url)
+	if err != nil {
+		return nil, err
+	}
+	httpc, err := redirectIssuer(issuer, o.url, o.concurrency)
+	if err != nil {
+		return nil, err
+	}
 	api := adminAPI{base: o.url, token: o.adminToken, client: httpc}
 
 	var as struct {
