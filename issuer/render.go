@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sanad-id/sanad/idrepo/identity"
 	"math"
 	"slices"
 	"strconv"
@@ -351,7 +352,7 @@ func (f templateFilter) apply(v any, ok bool) (any, bool) {
 		d := renderDate(s)
 		return d, d != ""
 	case "photo":
-		d := renderPhoto(v)
+		d := identity.PhotoDataURI(v)
 		return d, d != ""
 	}
 	return nil, false
@@ -403,54 +404,7 @@ func renderDate(s string) string {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.Format(time.DateOnly)
 	}
-	switch {
-	case len(s) == 4:
-		if _, err := time.Parse("2006", s); err == nil {
-			return s
-		}
-		return ""
-	case len(s) != 10 || s[4] != s[7] || (s[4] != '/' && s[4] != '-'):
-		return ""
-	}
-	d := s[:4] + "-" + s[5:7] + "-" + s[8:]
-	if _, err := time.Parse(time.DateOnly, d); err != nil {
-		return ""
-	}
-	return d
-}
-
-// renderPhotoTypes maps the photo formats a credential may carry to their
-// media types.
-var renderPhotoTypes = map[string]string{"jpeg": "image/jpeg", "jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
-
-// renderPhoto returns a photo ({format, data}, data in standard base64) as
-// a data: URI, or "" if it is not a photo of a known format.
-func renderPhoto(v any) string {
-	p, _ := v.(map[string]any)
-	format, _ := p["format"].(string)
-	data, _ := p["data"].(string)
-	typ, ok := renderPhotoTypes[strings.ToLower(format)]
-	if !ok || !renderBase64(data) {
-		return ""
-	}
-	return "data:" + typ + ";base64," + data
-}
-
-// renderBase64 reports whether s is non-empty, padded standard base64. It
-// checks the alphabet rather than decoding, which would accept line breaks
-// that have no place in a data: URI.
-func renderBase64(s string) bool {
-	if s == "" || len(s)%4 != 0 {
-		return false
-	}
-	body := strings.TrimSuffix(strings.TrimSuffix(s, "="), "=")
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
-			return false
-		}
-	}
-	return true
+	return identity.FullDate(s)
 }
 
 // The expression language.

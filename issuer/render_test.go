@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"github.com/sanad-id/sanad/idrepo/identity"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -346,8 +347,8 @@ func TestRenderPhoto(t *testing.T) {
 		{nil, ""},
 	}
 	for _, tt := range tests {
-		if got := renderPhoto(tt.in); got != tt.want {
-			t.Errorf("renderPhoto(%v) = %q, want %q", tt.in, got, tt.want)
+		if got := identity.PhotoDataURI(tt.in); got != tt.want {
+			t.Errorf("PhotoDataURI(%v) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

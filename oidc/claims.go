@@ -3,12 +3,12 @@ package oidc
 import (
 	"encoding/json"
 	"errors"
+	idata "github.com/sanad-id/sanad/idrepo/identity"
 	"io"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -572,7 +572,7 @@ func claimsFromIdentity(claims, identity map[string]any, name string, req []clai
 		return claimsAddress(identity).emit(claims, name, req)
 	case "birthdate":
 		s, _ := identity["dateOfBirth"].(string)
-		return claimsSetString(claims, name, claimsBirthdate(s))
+		return claimsSetString(claims, name, idata.FullDate(s))
 	case "email":
 		s, _ := identity["email"].(string)
 		return claimsSetString(claims, name, s)
@@ -591,7 +591,7 @@ func claimsFromIdentity(claims, identity map[string]any, name string, req []clai
 		claims[name] = v
 		return true
 	case "picture":
-		return claimsSetString(claims, name, claimsPicture(identity["photo"]))
+		return claimsSetString(claims, name, idata.PhotoDataURI(identity["photo"]))
 	case "locale":
 		return claimsSetString(claims, name, claimsLocaleClaim(identity, req))
 	}
@@ -607,63 +607,6 @@ func claimsSetString(claims map[string]any, name, v string) bool {
 		return false
 	}
 	claims[name] = v
-	return true
-}
-
-// claimsDatePattern is YYYY/MM/DD or YYYY-MM-DD (one separator throughout),
-// or YYYY.
-var claimsDatePattern = regexp.MustCompile(`^[0-9]{4}(?:([/-])[0-9]{2}([/-])[0-9]{2})?$`)
-
-// claimsBirthdate converts a MOSIP date of birth to Core's birthdate
-// (YYYY-MM-DD, or YYYY alone), or "" if s is not a valid date.
-func claimsBirthdate(s string) string {
-	m := claimsDatePattern.FindStringSubmatch(s)
-	switch {
-	case m == nil:
-		return ""
-	case len(s) == 4:
-		return s
-	case m[1] != m[2]:
-		return ""
-	}
-	d := s[:4] + "-" + s[5:7] + "-" + s[8:]
-	if _, err := time.Parse(time.DateOnly, d); err != nil {
-		return ""
-	}
-	return d
-}
-
-// claimsPictureTypes maps the photo formats released to their media types.
-var claimsPictureTypes = map[string]string{"jpeg": "image/jpeg", "jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
-
-// claimsPicture returns photo ({format, data}) as a data URI, or "" if it
-// is not a photo of a known format in standard base64.
-func claimsPicture(photo any) string {
-	p, _ := photo.(map[string]any)
-	format, _ := p["format"].(string)
-	data, _ := p["data"].(string)
-	typ, ok := claimsPictureTypes[strings.ToLower(format)]
-	if !ok || !claimsBase64(data) {
-		return ""
-	}
-	return "data:" + typ + ";base64," + data
-}
-
-// claimsBase64 reports whether s is non-empty standard, padded base64. It
-// checks the alphabet instead of decoding, which would accept line breaks
-// that do not belong in a data URI.
-func claimsBase64(s string) bool {
-	if s == "" || len(s)%4 != 0 {
-		return false
-	}
-	// At most two '=' of padding; with len(s)%4 == 0 that is well formed.
-	body := strings.TrimSuffix(strings.TrimSuffix(s, "="), "=")
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
-			return false
-		}
-	}
 	return true
 }
 
