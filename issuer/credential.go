@@ -184,20 +184,27 @@ func (w *credentialRequestWire) Validate(batchSize int) (*credentialRequest, err
 		}
 		req.Proofs = []string{p.JWT}
 	case hasProofs:
-		var ps map[string]json.RawMessage
-		if err := decodeJSONObject(w.Proofs, &ps); err != nil {
-			return nil, errBadRequest("proofs must be an object", err)
-		}
-		if len(ps) != 1 {
-			return nil, errBadRequest("proofs must name exactly one proof type", nil)
-		}
-		raw, ok := ps[proofTypeJWT]
-		if !ok {
-			return nil, errProof("unsupported proof type", nil)
-		}
+		// The common shape, {"jwt": ["…", …]}, decodes in one go; anything
+		// else is taken apart member by member to say what is wrong.
 		var jwts []string
-		if err := json.Unmarshal(raw, &jwts); err != nil {
-			return nil, errBadRequest("proofs.jwt must be an array of strings", err)
+		var fast map[string][]string
+		if json.Unmarshal(w.Proofs, &fast) == nil && len(fast) == 1 && fast[proofTypeJWT] != nil {
+			jwts = fast[proofTypeJWT]
+		} else {
+			var ps map[string]json.RawMessage
+			if err := decodeJSONObject(w.Proofs, &ps); err != nil {
+				return nil, errBadRequest("proofs must be an object", err)
+			}
+			if len(ps) != 1 {
+				return nil, errBadRequest("proofs must name exactly one proof type", nil)
+			}
+			raw, ok := ps[proofTypeJWT]
+			if !ok {
+				return nil, errProof("unsupported proof type", nil)
+			}
+			if err := json.Unmarshal(raw, &jwts); err != nil {
+				return nil, errBadRequest("proofs.jwt must be an array of strings", err)
+			}
 		}
 		if len(jwts) == 0 {
 			return nil, errBadRequest("proofs.jwt is empty", nil)

@@ -86,6 +86,7 @@ func runE2E(t *testing.T, stores e2eStores) {
 		{"AuthCodeAuthorizationDetails", testE2EAuthCodeDetails},
 		{"PublicClient", testE2EPublicClient},
 		{"PreAuthorized", testE2EPreAuthorized},
+		{"PreAuthorizedBothConfigurations", testE2EPreAuthorizedBoth},
 		{"Batch", testE2EBatch},
 		{"Draft13", testE2EDraft13},
 		{"Notification", testE2ENotification},
@@ -98,10 +99,14 @@ func runE2E(t *testing.T, stores e2eStores) {
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, e) })
 	}
-	// Its own stack, with a clock the test moves and short nonces.
+	// Their own stacks, with a clock the test moves.
 	t.Run("Clock", func(t *testing.T) {
 		t.Parallel()
 		testE2EClock(t, stores)
+	})
+	t.Run("DisabledClient", func(t *testing.T) {
+		t.Parallel()
+		testE2EDisabledClient(t, stores)
 	})
 }
 
@@ -315,7 +320,7 @@ func wantError(t *testing.T, what string, resp *issuertest.Response, status int,
 	t.Helper()
 	body := resp.JSON()
 	if resp.Status != status || body["error"] != code {
-		t.Errorf("%s = HTTP %d %s, want HTTP %d %s", what, resp.Status, resp.Body, status, code)
+		t.Errorf("%s = HTTP %d %s, want HTTP %d %s", what, resp.Status, short(resp.Body), status, code)
 		return
 	}
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
@@ -344,6 +349,15 @@ func wantOAuth(t *testing.T, what string, err error, status int, code string) {
 	}
 }
 
+// short is the start of a response body, for failure messages: enough for
+// an error, not a whole credential.
+func short(body []byte) string {
+	if len(body) > 160 {
+		return string(body[:160]) + "…"
+	}
+	return string(body)
+}
+
 // issued is a successful 1.0 credential response.
 type issued struct {
 	credentials    []string
@@ -355,7 +369,7 @@ type issued struct {
 func wantIssued(t *testing.T, what string, resp *issuertest.Response, n int) issued {
 	t.Helper()
 	if resp.Status != http.StatusOK {
-		t.Fatalf("%s = HTTP %d %s, want 200", what, resp.Status, resp.Body)
+		t.Fatalf("%s = HTTP %d %s, want 200", what, resp.Status, short(resp.Body))
 	}
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("%s: Cache-Control = %q, want no-store", what, cc)
@@ -868,6 +882,31 @@ func testE2EPreAuthorized(t *testing.T, e *e2e) {
 	}
 }
 
+// testE2EPreAuthorizedBoth: one offer of both configurations, redeemed by
+// a wallet app with its client_id alone: one token for both credentials.
+func testE2EPreAuthorizedBoth(t *testing.T, e *e2e) {
+	ctx := t.Context()
+	cl, err := e.s.OIDC.RegisterPublicClient(ctx, "offer-wallet", "io.sanad.offer://callback", sdScope+" "+vcScope, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.resident(3)
+	o, tx := e.offer(t, r, 8, sdConfig, vcConfig)
+	tok, err := (&oidctest.RP{Issuer: e.s.OIDC.Issuer, Client: cl}).PreAuthorizedToken(ctx, oidctest.PreAuthorizedTokenRequest{Code: preAuthorizedCode(t, o), TxCode: tx})
+	if err != nil {
+		t.Fatalf("pre-authorized token of a wallet app: %v", err)
+	}
+	if tok.Scope != sdScope+" "+vcScope {
+		t.Errorf("token scope = %q, want both credential scopes", tok.Scope)
+	}
+	e.checkAccessToken(t, tok, r)
+	for _, config := range []string{sdConfig, vcConfig} {
+		holder := e2eKey(t)
+		got := wantIssued(t, "credential request of "+config, post(t, e.wallet(nil), tok, issuertest.RequestByIdentifier(config, e.proof(t, holder, e.nonce(t), cl.ID))), 1)
+		e.verify(t, config, got.credentials[0], r, holder)
+	}
+}
+
 // testE2EBatch: three proofs of three keys get three credentials, each
 // bound to its own key, recorded with one notification_id.
 func testE2EBatch(t *testing.T, e *e2e) {
@@ -952,7 +991,7 @@ func testE2EDraft13(t *testing.T, e *e2e) {
 		t.Helper()
 		var out d13Response
 		if err := json.Unmarshal(resp.Body, &out); err != nil || resp.Status != status {
-			t.Fatalf("%s = HTTP %d %s, want HTTP %d", what, resp.Status, resp.Body, status)
+			t.Fatalf("%s = HTTP %d %s, want HTTP %d", what, resp.Status, short(resp.Body), status)
 		}
 		return out
 	}
@@ -1030,7 +1069,7 @@ func testE2ENotification(t *testing.T, e *e2e) {
 		t.Fatal(err)
 	}
 	if resp.Status != http.StatusNoContent {
-		t.Fatalf("notification credential_accepted = HTTP %d %s, want 204", resp.Status, resp.Body)
+		t.Fatalf("notification credential_accepted = HTTP %d %s, want 204", resp.Status, short(resp.Body))
 	}
 	entries := e.ledger(t, r, got.notificationID)
 	if len(entries) != 2 {
@@ -1330,16 +1369,21 @@ func testE2EAccessTokens(t *testing.T, e *e2e) {
 	other, _ := oidctest.DPoPProof(rp.DPoPKey, http.MethodPost, e.s.URL(issuer.PathNotification), tok.AccessToken, "")
 	resp, _ = e.wallet(nil).Post(ctx, issuer.PathCredential, tok.AccessToken, "", "application/json", body, http.Header{"Authorization": {"DPoP " + tok.AccessToken}, "Dpop": {other}})
 	wantError(t, "DPoP proof of another endpoint", resp, http.StatusUnauthorized, issuer.CodeInvalidDPoPProof)
+	// A DPoP proof is single use.
+	proof, _ := oidctest.DPoPProof(rp.DPoPKey, http.MethodPost, e.s.URL(issuer.PathCredential), tok.AccessToken, "")
+	h := http.Header{"Authorization": {"DPoP " + tok.AccessToken}, "Dpop": {proof}}
+	resp, _ = e.wallet(nil).Post(ctx, issuer.PathCredential, "", "", "application/json", body, h)
+	wantIssued(t, "credential request", resp, 1)
+	body, _ = json.Marshal(issuertest.Request(sdConfig, e.proof(t, e2eKey(t), e.nonce(t), rp.Client.ID)))
+	resp, _ = e.wallet(nil).Post(ctx, issuer.PathCredential, "", "", "application/json", body, h)
+	wantError(t, "replayed DPoP proof", resp, http.StatusUnauthorized, issuer.CodeInvalidDPoPProof)
 	// A forged token.
 	parts := strings.Split(tok.AccessToken, ".")
 	forged := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(make([]byte, 64))
 	resp, _ = e.wallet(rp.DPoPKey).Post(ctx, issuer.PathCredential, forged, "DPoP", "application/json", body, nil)
 	wantError(t, "forged access token", resp, http.StatusUnauthorized, issuer.CodeInvalidToken)
 	// The right way works (the nonce was not spent by the refusals).
-	got := wantIssued(t, "credential request", post(t, e.wallet(rp.DPoPKey), tok, json.RawMessage(body)), 1)
-	if len(got.credentials) != 1 {
-		t.Fatal("no credential")
-	}
+	wantIssued(t, "credential request", post(t, e.wallet(rp.DPoPKey), tok, json.RawMessage(body)), 1)
 
 	// A credential token is refused at userinfo: its audience is the
 	// issuer.
@@ -1495,4 +1539,46 @@ func testE2EClock(t *testing.T, stores e2eStores) {
 	wantError(t, "credential request for a deactivated resident", resp, http.StatusBadRequest, issuer.CodeCredentialRequestDenied)
 	_, err = e.s.CreateOffer(t.Context(), issuertest.OfferRequest{IndividualID: r.UIN, CredentialConfigurationIDs: []string{vcConfig}})
 	wantOAuth(t, "offer for a deactivated resident", err, http.StatusNotFound, issuer.CodeUnknownIndividual)
+}
+
+// testE2EDisabledClient: once a wallet backend's client is disabled, its
+// credential tokens are refused at the issuer as its other tokens are at
+// userinfo, within the provider's client cache time ("a disabled client is
+// refused within clientCacheTTL everywhere", 5 s; the clock moves 10 s).
+func testE2EDisabledClient(t *testing.T, stores e2eStores) {
+	ctx := t.Context()
+	clk := &e2eClock{}
+	e := newE2E(t, stores, func(o *issuertest.Options) { o.Now = clk.Now })
+	r := e.resident(0)
+	rp := e.confidential(t, "disabled-wallet", false)
+	tok := e2eToken(t, rp, e.login(r, sdScope), "")
+	oc, err := rp.Login(ctx, e.login(r, "openid"))
+	if err != nil {
+		t.Fatalf("OpenID Connect login: %v", err)
+	}
+	proof := func() string {
+		p, err := issuertest.Proof{Key: e2eKey(t), Audience: e.s.ID, Nonce: e.nonce(t), ClientID: rp.Client.ID, IssuedAt: clk.Now()}.Sign()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	wantIssued(t, "credential request before the client is disabled", post(t, e.wallet(nil), tok, issuertest.Request(sdConfig, proof())), 1)
+
+	c, err := e.s.OIDC.Clients.Get(ctx, rp.Client.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.OIDC.Clients.Update(ctx, rp.Client.ID, oidc.ClientUpdate{
+		ClientName: c.Name, ClientNameLangMap: c.NameLangMap, Status: oidc.ClientStatusInactive, LogoURI: c.LogoURI,
+		RedirectURIs: c.RedirectURIs, UserClaims: c.UserClaims, AuthContextRefs: c.ACRs, GrantTypes: c.GrantTypes,
+		ClientAuthMethods: c.AuthMethods,
+	}); err != nil {
+		t.Fatalf("disable the client: %v", err)
+	}
+	clk.Advance(10 * time.Second)
+	_, err = rp.Userinfo(ctx, oc.Token.AccessToken, oc.Token.TokenType)
+	wantOAuth(t, "userinfo with a disabled client's token", err, http.StatusUnauthorized, oidc.CodeInvalidToken)
+	resp := post(t, e.wallet(nil), tok, issuertest.Request(sdConfig, proof()))
+	wantError(t, "credential request with a disabled client's token", resp, http.StatusUnauthorized, issuer.CodeInvalidToken)
 }

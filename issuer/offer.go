@@ -679,7 +679,9 @@ func (is *Issuer) RedeemPreAuthorizedCode(ctx context.Context, code, txCode stri
 			subtle.ConstantTimeCompare(txCodeHash(code, txCode), rec.TxCodeHash) == 1
 		if !ok {
 			if n == limit {
-				if err := is.cfg.State.Delete(ctx, key); err != nil {
+				// The code and the offer that carries it both go: a wallet
+				// fetching the offer afterwards learns it is void.
+				if err := errors.Join(is.cfg.State.Delete(ctx, key), is.cfg.State.Delete(ctx, offerKey(rec.OfferID))); err != nil {
 					return nil, errServer(fmt.Errorf("issuer: void pre-authorized code: %w", err))
 				}
 				is.log.LogAttrs(ctx, slog.LevelInfo, "issuer: pre-authorized code voided after wrong tx_codes",

@@ -557,15 +557,23 @@ func TestRedeemTxCodeAttempts(t *testing.T) {
 			})
 			t.Run("all wrong", func(t *testing.T) {
 				e := newPaEnv(t, paWithLedger(paNoLedger{}), func(c *Config) { c.TxCodeAttempts = attempts })
-				code, tx := e.paRedeemable(true, paNID)
+				resp, err := e.is.CreateOffer(t.Context(), paUIN, []string{paNID}, &TxCodeRequest{Length: 6})
+				if err != nil {
+					t.Fatalf("CreateOffer = %v", err)
+				}
+				code := resp.CredentialOffer.Grants[GrantTypePreAuthorizedCode].(PreAuthorizedCodeGrant).PreAuthorizedCode
+				tx := e.lastTxCode()
 				for i := range attempts {
 					_, err := e.is.RedeemPreAuthorizedCode(t.Context(), code, wrongTx(tx))
 					paWantGrantError(t, fmt.Sprintf("wrong tx_code %d", i+1), err, CodeInvalidGrant, http.StatusBadRequest)
 				}
-				_, err := e.is.RedeemPreAuthorizedCode(t.Context(), code, tx)
+				_, err = e.is.RedeemPreAuthorizedCode(t.Context(), code, tx)
 				paWantGrantError(t, fmt.Sprintf("the right tx_code after %d wrong", attempts), err, CodeInvalidGrant, http.StatusBadRequest)
 				if _, err := e.state.Get(t.Context(), preAuthKey(code)); !errors.Is(err, storage.ErrNotFound) {
 					t.Errorf("State.Get(the voided code) = %v, want %v", err, storage.ErrNotFound)
+				}
+				if _, err := e.state.Get(t.Context(), offerKey(resp.ID)); !errors.Is(err, storage.ErrNotFound) {
+					t.Errorf("State.Get(the voided code's offer) = %v, want %v", err, storage.ErrNotFound)
 				}
 			})
 		})

@@ -202,6 +202,7 @@ func TestCheckProofAccepts(t *testing.T) {
 		{name: "jwk ES256", key: es},
 		{name: "jwk EdDSA", key: ed},
 		{name: "jwk RS256", key: rs},
+		{name: "jwk ES384", key: newPfKey(t, "ES384"), rules: func(r *proofRules) { r.Algs = append(r.Algs, "ES384") }},
 		{name: "did:key with fragment", key: ed, change: withKID(edDID + "#" + strings.TrimPrefix(edDID, "did:key:")), wantDID: edDID},
 		{name: "did:key without fragment", key: ed, change: withKID(edDID), wantDID: edDID},
 		{name: "did:jwk", key: es, change: withKID(esDID + "#0"), wantDID: esDID},
@@ -284,6 +285,19 @@ func TestCheckProofRefuses(t *testing.T) {
 		{name: "symmetric jwk", cause: "private member \"k\"", proof: pfProof(t, es, func(h, c map[string]any) { h["jwk"] = map[string]any{"kty": "oct", "k": "c2VjcmV0"} })},
 		{name: "jwk not an object", cause: "jwk: not a JSON object", proof: pfProof(t, es, func(h, c map[string]any) { h["jwk"] = "key" })},
 		{name: "jwk null", cause: "jwk: not a JSON object", proof: pfProof(t, es, func(h, c map[string]any) { h["jwk"] = nil })},
+		{name: "jwk EC point off the curve", cause: "jwk: ", proof: pfProof(t, es, func(h, c map[string]any) {
+			one := base64.RawURLEncoding.EncodeToString(append(make([]byte, 31), 1))
+			h["jwk"] = map[string]any{"kty": "EC", "crv": "P-256", "x": one, "y": one}
+		})},
+		{name: "jwk EC x short", cause: "x is not 32 bytes", proof: pfProof(t, es, func(h, c map[string]any) {
+			h["jwk"] = map[string]any{"kty": "EC", "crv": "P-256", "x": "AQ", "y": base64.RawURLEncoding.EncodeToString(make([]byte, 32))}
+		})},
+		{name: "jwk EC without y", cause: "without x or y", proof: pfProof(t, es, func(h, c map[string]any) {
+			h["jwk"] = map[string]any{"kty": "EC", "crv": "P-256", "x": base64.RawURLEncoding.EncodeToString(make([]byte, 32))}
+		})},
+		{name: "jwk Ed25519 x long", cause: "x is not 32 bytes", proof: pfProof(t, ed, func(h, c map[string]any) {
+			h["jwk"] = map[string]any{"kty": "OKP", "crv": "Ed25519", "x": base64.RawURLEncoding.EncodeToString(make([]byte, 33))}
+		})},
 		{name: "signed by another key than the header's", cause: "signature", proof: pfProof(t, other, func(h, c map[string]any) { h["jwk"] = es.pub })},
 		{name: "kid not a DID", cause: "kid: did: invalid DID", proof: pfProof(t, ed, func(h, c map[string]any) { delete(h, "jwk"); h["kid"] = "key-1" })},
 		{name: "kid did:web", cause: "not resolved offline", proof: pfProof(t, ed, func(h, c map[string]any) { delete(h, "jwk"); h["kid"] = "did:web:wallet.example#key-1" })},

@@ -115,7 +115,8 @@ type AccessToken struct {
 // VerifyAccessToken verifies an access token presented to the credential
 // issuer: its signature, typ, iss, an aud naming Config.CredentialIssuer,
 // its lifetime, that it was not revoked and that the resident did not
-// withdraw the client's consent since it was issued. Errors are *Error
+// withdraw the client's consent since it was issued, and that its client
+// (unless the wallet was unregistered) is still active. Errors are *Error
 // values with code invalid_token (server_error for a storage failure). The
 // DPoP binding (JKT) is the caller's to check.
 func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (*AccessToken, error) {
@@ -125,6 +126,15 @@ func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (*Access
 	rec, claims, err := p.verifyAccessJWT(ctx, token, p.cfg.CredentialIssuer)
 	if err != nil {
 		return nil, err
+	}
+	if !rec.Unregistered {
+		cl, err := p.clients.get(ctx, rec.ClientID)
+		if errors.Is(err, storage.ErrNotFound) || err == nil && !cl.active() {
+			return nil, ErrInvalidToken("access token is invalid", fmt.Errorf("client %q is no longer active", truncate(rec.ClientID)))
+		}
+		if err != nil {
+			return nil, ErrServerError(err)
+		}
 	}
 	clientID := rec.ClientID
 	if clientID == anonymousClientID {

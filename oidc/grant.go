@@ -41,7 +41,11 @@ func tokenKey(jti string) string { return "oidc:at:" + jti }
 // codeGrant is what an authorization code stands for, from the transaction
 // that issued it to the token endpoint.
 type codeGrant struct {
-	ClientID            string   `json:"cid"`
+	ClientID string `json:"cid"`
+	// Unregistered marks a pre-authorized grant to a wallet that is not a
+	// registered client (anonymous or self-asserted client_id): its tokens
+	// have no client whose status could end them.
+	Unregistered        bool     `json:"unreg,omitempty"`
 	RedirectURI         string   `json:"ru"`
 	CodeChallenge       string   `json:"cc,omitempty"`
 	CodeChallengeMethod string   `json:"ccm,omitempty"`
@@ -75,7 +79,10 @@ type codeGrant struct {
 // the token's lifetime, lets the provider answer userinfo, introspection and
 // revocation. A token whose record is gone is revoked.
 type tokenRecord struct {
-	ClientID             string          `json:"cid"`
+	ClientID string `json:"cid"`
+	// Unregistered: see codeGrant.Unregistered. Tokens of registered
+	// clients die with their client (disabled or deleted).
+	Unregistered         bool            `json:"unreg,omitempty"`
 	PersonID             string          `json:"p"`
 	Subject              string          `json:"sub"`
 	Scopes               []string        `json:"sc"`

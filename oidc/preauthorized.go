@@ -64,6 +64,7 @@ func (p *Provider) preAuthorizedToken(ctx context.Context, r *http.Request, form
 	if err != nil {
 		return nil, err
 	}
+	g.Unregistered = cl == nil
 	resp, jti, err := p.issueTokens(ctx, clientID, g, jkt, nil)
 	if err != nil {
 		return nil, err

@@ -412,6 +412,7 @@ func (p *Provider) issueTokens(ctx context.Context, clientID string, g *codeGran
 	}
 	rec := tokenRecord{
 		ClientID:             clientID,
+		Unregistered:         g.Unregistered,
 		PersonID:             g.PersonID,
 		Subject:              g.Subject,
 		Scopes:               scopes,

@@ -76,6 +76,14 @@ func openIssuer(cfg config.Config, db storage.Durable, state storage.State, ks k
 		}
 		tokens = v
 	}
+	// Pre-authorized codes are redeemed at Sanad's own token endpoint,
+	// whose tokens an issuer bound to an external authorization server
+	// does not accept: offers are off then (POST /v1/credential-offers
+	// answers offers_not_configured).
+	var persons issuer.PersonFinder = personFinder{repo}
+	if ic.AuthorizationServer.Issuer != "" {
+		persons = nil
+	}
 	var display []issuer.Display
 	for _, d := range ic.Display {
 		dd := issuer.Display{Name: d.Name, Locale: d.Locale}
@@ -92,7 +100,7 @@ func openIssuer(cfg config.Config, db storage.Durable, state storage.State, ks k
 		Tokens:               tokens,
 		DPoP:                 &oidc.DPoPVerifier{State: state},
 		Data:                 repo,
-		Persons:              personFinder{repo},
+		Persons:              persons,
 		Ledger:               db,
 		State:                state,
 		Signers:              issuer.NewKeySigners(ks.Service, keys.PurposeCredentialSigning),

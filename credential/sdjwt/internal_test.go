@@ -12,6 +12,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwk"
 )
 
 func TestSDJWTAppendJSON(t *testing.T) {
@@ -173,5 +175,57 @@ func TestSDJWTNumericDate(t *testing.T) {
 		if ok != tt.wantOK || !got.Equal(tt.want) {
 			t.Errorf("numericDate(%v) = %v, %v, want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
 		}
+	}
+}
+
+// TestSDJWTRawKey checks that rawKey reads EC and Ed25519 JWKs itself to
+// the same keys jwk.Export gives, and leaves private keys to jwk.Export.
+func TestSDJWTRawKey(t *testing.T) {
+	gen := func(t *testing.T, c elliptic.Curve) *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(c, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	_, edPriv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		key  any
+		fast bool
+	}{
+		{"P-256", gen(t, elliptic.P256()).Public(), true},
+		{"P-384", gen(t, elliptic.P384()).Public(), true},
+		{"P-521", gen(t, elliptic.P521()).Public(), true},
+		{"Ed25519", edPriv.Public(), true},
+		{"RSA", rsaKey.Public(), false},
+		{"EC private", gen(t, elliptic.P256()), false},
+		{"Ed25519 private", edPriv, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, err := jwk.Import(tt.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rawPublicKey(k); (got != nil) != tt.fast {
+				t.Fatalf("rawPublicKey(%s) = %T, want a key: %v", tt.name, got, tt.fast)
+			}
+			var want any
+			if err := jwk.Export(k, &want); err != nil {
+				t.Fatal(err)
+			}
+			got, err := rawKey(k)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("rawKey(%s) = %v, %v, want %v", tt.name, got, err, want)
+			}
+		})
 	}
 }

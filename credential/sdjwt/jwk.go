@@ -1,6 +1,7 @@
 package sdjwt
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 )
 
@@ -24,11 +26,65 @@ func rawKey(key any) (any, error) {
 	if !ok {
 		return key, nil
 	}
+	if pub := rawPublicKey(k); pub != nil {
+		return pub, nil
+	}
 	var raw any
 	if err := jwk.Export(k, &raw); err != nil {
 		return nil, err
 	}
 	return raw, nil
+}
+
+// rawPublicKey is the public key of an EC key of a NIST curve or of an
+// Ed25519 key, read from its members (the point checked to be on the
+// curve), or nil for any other key, which rawKey leaves to jwk.Export:
+// exporting took several microseconds per holder key. Private keys, whose
+// interfaces include the public ones', are left to jwk.Export too.
+func rawPublicKey(k jwk.Key) any {
+	switch k.(type) {
+	case jwk.ECDSAPrivateKey, jwk.OKPPrivateKey:
+		return nil
+	}
+	switch k := k.(type) {
+	case jwk.ECDSAPublicKey:
+		crv, _ := k.Crv()
+		var c elliptic.Curve
+		switch crv {
+		case jwa.P256():
+			c = elliptic.P256()
+		case jwa.P384():
+			c = elliptic.P384()
+		case jwa.P521():
+			c = elliptic.P521()
+		default:
+			return nil
+		}
+		_, size, _ := curveName(c)
+		x, okX := k.X()
+		y, okY := k.Y()
+		if !okX || !okY || len(x) > size || len(y) > size {
+			return nil
+		}
+		// Coordinates are stored without leading zeros or padded; pad them.
+		pt := make([]byte, 1+2*size)
+		pt[0] = 4
+		copy(pt[1+size-len(x):], x)
+		copy(pt[1+2*size-len(y):], y)
+		pub, err := ecdsa.ParseUncompressedPublicKey(c, pt)
+		if err != nil {
+			return nil
+		}
+		return pub
+	case jwk.OKPPublicKey:
+		crv, _ := k.Crv()
+		x, ok := k.X()
+		if crv != jwa.Ed25519() || !ok || len(x) != ed25519.PublicKeySize {
+			return nil
+		}
+		return ed25519.PublicKey(bytes.Clone(x))
+	}
+	return nil
 }
 
 // publicJWK is the minimal public JWK (RFC 7517) of key, for cnf.jwk: only
