@@ -130,11 +130,15 @@ func newBenchHolder() (*benchHolder, error) {
 		return nil, err
 	}
 	b64 := base64.RawURLEncoding
+	pub, err := k.PublicKey.Bytes() // 0x04 || X || Y
+	if err != nil {
+		return nil, err
+	}
 	h, err := json.Marshal(map[string]any{
 		"typ": "openid4vci-proof+jwt", "alg": "ES256",
 		"jwk": map[string]string{"kty": "EC", "crv": "P-256",
-			"x": b64.EncodeToString(k.PublicKey.X.FillBytes(make([]byte, 32))),
-			"y": b64.EncodeToString(k.PublicKey.Y.FillBytes(make([]byte, 32)))},
+			"x": b64.EncodeToString(pub[1:33]),
+			"y": b64.EncodeToString(pub[33:65])},
 	})
 	if err != nil {
 		return nil, err
