@@ -84,7 +84,7 @@ func (db *DB) AppendAudit(ctx context.Context, entries []storage.AuditEntry, sea
 			e.Hash = bytes.Clone(e.Hash)
 			prev = e.Hash
 		}
-		return db.insertSmall(ctx, tx, auditTable, len(out), func(i int, args []any) []any {
+		return db.insertRows(ctx, tx, auditTable, len(out), func(i int, args []any) []any {
 			return appendAudit(args, out[i])
 		})
 	})

@@ -2,11 +2,9 @@ package sqldb
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -134,75 +132,4 @@ func (db *DB) copyInTx(ctx context.Context, batches ...copyRows) error {
 			return nil
 		})
 	})
-}
-
-// maxRowsPerStmt is the most rows that insertSmall writes one by one with
-// a prepared single-row INSERT; longer batches go through insertRows.
-const maxRowsPerStmt = 64
-
-// rowStmts are single-row INSERTs prepared once per connection pool, by
-// table name (see insertSmall).
-type rowStmts struct {
-	mu sync.Mutex
-	m  map[string]*sql.Stmt
-}
-
-// rowStmt returns t's single-row INSERT prepared on the pool, preparing it
-// the first time.
-func (db *DB) rowStmt(ctx context.Context, t table) (*sql.Stmt, error) {
-	db.stmts.mu.Lock()
-	defer db.stmts.mu.Unlock()
-	if s, ok := db.stmts.m[t.name]; ok {
-		return s, nil
-	}
-	s, err := db.db.PrepareContext(ctx, insertSQL(t, 1, db.dialect.bulkParams))
-	if err != nil {
-		return nil, err
-	}
-	if db.stmts.m == nil {
-		db.stmts.m = make(map[string]*sql.Stmt)
-	}
-	db.stmts.m[t.name] = s
-	return s, nil
-}
-
-// closeStmts closes the statements rowStmt prepared.
-func (db *DB) closeStmts() {
-	db.stmts.mu.Lock()
-	defer db.stmts.mu.Unlock()
-	for _, s := range db.stmts.m {
-		s.Close()
-	}
-	db.stmts.m = nil
-}
-
-// insertSmall is insertRows for the few rows of one request (a credential
-// batch, a few audit entries). On SQLite it executes t's single-row INSERT,
-// prepared once per connection of the pool, once per row: modernc's SQLite
-// would otherwise parse the multi-row statement again in every
-// transaction, which cost more than the ledger write itself. Other
-// dialects, and batches of more than maxRowsPerStmt rows, go through
-// insertRows (pgx caches its prepared statements per connection by
-// itself).
-func (db *DB) insertSmall(ctx context.Context, tx *sql.Tx, t table, n int, row func(i int, args []any) []any) error {
-	if db.dialect.bulkParams != "?" || n > maxRowsPerStmt {
-		return db.insertRows(ctx, tx, t, n, row)
-	}
-	s, err := db.rowStmt(ctx, t)
-	if err != nil {
-		return err
-	}
-	st := tx.StmtContext(ctx, s)
-	defer st.Close()
-	args := make([]any, 0, len(t.columns))
-	for i := range n {
-		args = row(i, args[:0])
-		if len(args) != len(t.columns) {
-			return fmt.Errorf("insert into %s: %d values for a row of %d columns", t.name, len(args), len(t.columns))
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -97,7 +97,7 @@ func (db *DB) RecordCredentials(ctx context.Context, cs []storage.IssuedCredenti
 		if db.dialect.bulkParams == "?" && len(cs) > maxRowsPerInsert {
 			return insertPrepared(ctx, tx, credentialsTable, db.dialect, len(cs), row)
 		}
-		return db.insertSmall(ctx, tx, credentialsTable, len(cs), row)
+		return db.insertRows(ctx, tx, credentialsTable, len(cs), row)
 	})
 	if err != nil {
 		return fmt.Errorf("sqldb: record %d credentials: %w", len(cs), db.mapErr(err))

@@ -47,8 +47,6 @@ type DB struct {
 	db         *sql.DB
 	dialect    Dialect
 	migrations fs.FS
-	// stmts are the prepared statements of insertSmall.
-	stmts *rowStmts
 }
 
 var _ storage.Durable = (*DB)(nil)
@@ -57,7 +55,7 @@ var _ storage.Durable = (*DB)(nil)
 // migration files (see Migrate) at its root. New does not touch the database;
 // the DB owns db from now on and closes it in Close.
 func New(db *sql.DB, d Dialect, migrations fs.FS) *DB {
-	return &DB{db: db, dialect: d, migrations: migrations, stmts: &rowStmts{}}
+	return &DB{db: db, dialect: d, migrations: migrations}
 }
 
 // DB returns the connection pool, for tuning and for queries outside this
@@ -77,7 +75,6 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the connection pool.
 func (db *DB) Close() error {
-	db.closeStmts()
 	return db.db.Close()
 }
 
