@@ -4,15 +4,13 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
+	"github.com/sanad-id/sanad/internal/vciwiring"
 	"io/fs"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/sanad-id/sanad/idrepo"
-	"github.com/sanad-id/sanad/idrepo/authn"
 	"github.com/sanad-id/sanad/idrepo/notify"
 	"github.com/sanad-id/sanad/internal/config"
 	"github.com/sanad-id/sanad/issuer"
@@ -28,7 +26,7 @@ type issuerParts struct {
 	issuer *issuer.Issuer
 	// tokens is set to the provider once it exists (the issuer and the
 	// provider need each other).
-	tokens *providerTokens
+	tokens *vciwiring.ProviderTokens
 }
 
 // openIssuer builds the credential issuer from the configuration.
@@ -50,7 +48,7 @@ func openIssuer(cfg config.Config, db storage.Durable, state storage.State, ks k
 	if err != nil {
 		return nil, err
 	}
-	parts := &issuerParts{tokens: &providerTokens{}}
+	parts := &issuerParts{tokens: &vciwiring.ProviderTokens{}}
 	var tokens issuer.TokenVerifier = parts.tokens
 	if as := ic.AuthorizationServer; as.Issuer != "" {
 		dir := idrepo.Directory{Repo: repo}
@@ -80,7 +78,7 @@ func openIssuer(cfg config.Config, db storage.Durable, state storage.State, ks k
 	// whose tokens an issuer bound to an external authorization server
 	// does not accept: offers are off then (POST /v1/credential-offers
 	// answers offers_not_configured).
-	var persons issuer.PersonFinder = personFinder{repo}
+	var persons issuer.PersonFinder = vciwiring.Persons{Repo: repo}
 	if ic.AuthorizationServer.Issuer != "" {
 		persons = nil
 	}
@@ -157,60 +155,4 @@ func readX5C(file string) ([][]byte, error) {
 		return nil, fmt.Errorf("issuer.x5c_file: no certificate in %s", file)
 	}
 	return chain, nil
-}
-
-// personFinder resolves the individual id of an offer with the ID
-// repository.
-type personFinder struct{ repo *idrepo.Repository }
-
-func (f personFinder) FindPerson(ctx context.Context, individualID string) (string, map[string]any, error) {
-	p, err := idrepo.Directory{Repo: f.repo}.Lookup(ctx, individualID)
-	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, authn.ErrInvalidIdentifier) {
-		return "", nil, issuer.ErrUnknownPerson
-	}
-	if err != nil {
-		return "", nil, err
-	}
-	if p.Status != idrepo.StatusActive {
-		return "", nil, issuer.ErrUnknownPerson
-	}
-	return p.ID, p.Identity, nil
-}
-
-// providerTokens verifies access tokens with Sanad's own OpenID provider.
-type providerTokens struct{ p *oidc.Provider }
-
-func (t *providerTokens) VerifyAccessToken(ctx context.Context, token string) (*issuer.AccessToken, error) {
-	if t.p == nil {
-		return nil, errors.New("the OpenID provider is not running in this process")
-	}
-	at, err := t.p.VerifyAccessToken(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	return &issuer.AccessToken{
-		Subject:              at.Subject,
-		ClientID:             at.ClientID,
-		Scopes:               at.Scopes,
-		AuthorizationDetails: at.AuthorizationDetails,
-		JKT:                  at.JKT,
-		PersonID:             at.PersonID,
-		Expires:              at.Expires,
-	}, nil
-}
-
-// credentialGrants lets the OpenID provider redeem the issuer's
-// pre-authorized codes and mint c_nonces.
-type credentialGrants struct{ is *issuer.Issuer }
-
-func (g credentialGrants) RedeemPreAuthorizedCode(ctx context.Context, code, txCode string) (*oidc.PreAuthorizedGrant, error) {
-	gr, err := g.is.RedeemPreAuthorizedCode(ctx, code, txCode)
-	if err != nil {
-		return nil, err
-	}
-	return &oidc.PreAuthorizedGrant{PersonID: gr.PersonID, ConfigurationIDs: gr.ConfigurationIDs, Scopes: gr.Scopes}, nil
-}
-
-func (g credentialGrants) NewCNonce(ctx context.Context) (string, time.Duration, error) {
-	return g.is.NewCNonce(ctx)
 }

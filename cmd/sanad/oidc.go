@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/sanad-id/sanad/internal/vciwiring"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -55,7 +56,7 @@ func openProvider(cfg config.Config, db storage.Durable, state storage.State, ks
 		CredentialIssuer:           is.Identifier(),
 		CredentialScopes:           is.Scopes(),
 		CredentialConfigurationIDs: is.ConfigurationIDs(),
-		CredentialGrants:           credentialGrants{is},
+		CredentialGrants:           vciwiring.CredentialGrants{Issuer: is},
 	})
 }
 

@@ -110,13 +110,13 @@ func serve(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		is.tokens.p = provider
+		is.tokens.Provider = provider
 		if cfg.Runs("issuer") {
 			is.issuer.Register(eng, admin)
 		}
 	}
 	if cfg.Runs("oidc") {
-		provider := is.tokens.p
+		provider := is.tokens.Provider
 		provider.Register(eng)
 		oidc.NewClientRegistry(db, nil).RegisterClientAdmin(admin)
 		if cfg.Demo && !cfg.OIDC.DisableDemoBank {

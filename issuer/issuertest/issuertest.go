@@ -14,8 +14,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/sanad-id/sanad/internal/vciwiring"
 	"io"
 	"log/slog"
 	"net/http"
@@ -23,8 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sanad-id/sanad/idrepo"
-	"github.com/sanad-id/sanad/idrepo/authn"
 	"github.com/sanad-id/sanad/internal/web"
 	"github.com/sanad-id/sanad/issuer"
 	"github.com/sanad-id/sanad/keys"
@@ -92,10 +90,10 @@ func Start(ctx context.Context, durable storage.Durable, state storage.State, o 
 		cfg.CredentialIssuer = is.Identifier()
 		cfg.CredentialScopes = is.Scopes()
 		cfg.CredentialConfigurationIDs = is.ConfigurationIDs()
-		cfg.CredentialGrants = credentialGrants{is}
+		cfg.CredentialGrants = vciwiring.CredentialGrants{Issuer: is}
 		out.Issuer, out.ID = is, is.Identifier()
 		return func(eng *web.Engine, p *oidc.Provider) error {
-			tokens.p = p
+			tokens.Provider = p
 			is.Register(eng, eng.Group("", web.RequireBearer(o.AdminToken)))
 			return nil
 		}, nil
@@ -113,7 +111,7 @@ func Start(ctx context.Context, durable storage.Durable, state storage.State, o 
 
 // newIssuer builds the issuer as cmd/sanad's openIssuer does, on the
 // stack's parts.
-func newIssuer(s *oidctest.Stack, durable storage.Durable, state storage.State, o Options) (*issuer.Issuer, *providerTokens, error) {
+func newIssuer(s *oidctest.Stack, durable storage.Durable, state storage.State, o Options) (*issuer.Issuer, *vciwiring.ProviderTokens, error) {
 	id := s.Issuer + IssuerPath
 	configs, err := issuer.LoadTemplates(templates.FS(), id)
 	if err != nil {
@@ -122,7 +120,7 @@ func newIssuer(s *oidctest.Stack, durable storage.Durable, state storage.State, 
 	if err := issuer.CheckIdentityFields(configs, s.Repo.Schema().Properties()); err != nil {
 		return nil, nil, fmt.Errorf("issuer templates: %w", err)
 	}
-	tokens := &providerTokens{}
+	tokens := &vciwiring.ProviderTokens{}
 	cfg := issuer.Config{
 		CredentialIssuer:     id,
 		AuthorizationServers: []string{s.Issuer},
@@ -130,7 +128,7 @@ func newIssuer(s *oidctest.Stack, durable storage.Durable, state storage.State, 
 		Tokens:               tokens,
 		DPoP:                 &oidc.DPoPVerifier{State: state},
 		Data:                 s.Repo,
-		Persons:              personFinder{s.Repo},
+		Persons:              vciwiring.Persons{Repo: s.Repo},
 		Ledger:               durable,
 		State:                state,
 		Signers:              issuer.NewKeySigners(s.Keys, keys.PurposeCredentialSigning),
@@ -170,64 +168,6 @@ func New(t testing.TB, durable storage.Durable, state storage.State, opts ...fun
 // URL is the absolute URL of an issuer endpoint (issuer.PathCredential,
 // ...).
 func (s *Stack) URL(path string) string { return s.ID + path }
-
-// ---- The adapters of cmd/sanad/issuer.go
-
-// providerTokens verifies access tokens with the stack's provider.
-type providerTokens struct{ p *oidc.Provider }
-
-func (t *providerTokens) VerifyAccessToken(ctx context.Context, token string) (*issuer.AccessToken, error) {
-	if t.p == nil {
-		return nil, errors.New("issuertest: the provider is not running")
-	}
-	at, err := t.p.VerifyAccessToken(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	return &issuer.AccessToken{
-		Subject:              at.Subject,
-		ClientID:             at.ClientID,
-		Scopes:               at.Scopes,
-		AuthorizationDetails: at.AuthorizationDetails,
-		JKT:                  at.JKT,
-		PersonID:             at.PersonID,
-		Expires:              at.Expires,
-	}, nil
-}
-
-// credentialGrants lets the provider redeem the issuer's pre-authorized
-// codes and mint c_nonces.
-type credentialGrants struct{ is *issuer.Issuer }
-
-func (g credentialGrants) RedeemPreAuthorizedCode(ctx context.Context, code, txCode string) (*oidc.PreAuthorizedGrant, error) {
-	gr, err := g.is.RedeemPreAuthorizedCode(ctx, code, txCode)
-	if err != nil {
-		return nil, err
-	}
-	return &oidc.PreAuthorizedGrant{PersonID: gr.PersonID, ConfigurationIDs: gr.ConfigurationIDs, Scopes: gr.Scopes}, nil
-}
-
-func (g credentialGrants) NewCNonce(ctx context.Context) (string, time.Duration, error) {
-	return g.is.NewCNonce(ctx)
-}
-
-// personFinder resolves the individual id of an offer with the ID
-// repository.
-type personFinder struct{ repo *idrepo.Repository }
-
-func (f personFinder) FindPerson(ctx context.Context, individualID string) (string, map[string]any, error) {
-	p, err := idrepo.Directory{Repo: f.repo}.Lookup(ctx, individualID)
-	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, authn.ErrInvalidIdentifier) {
-		return "", nil, issuer.ErrUnknownPerson
-	}
-	if err != nil {
-		return "", nil, err
-	}
-	if p.Status != idrepo.StatusActive {
-		return "", nil, issuer.ErrUnknownPerson
-	}
-	return p.ID, p.Identity, nil
-}
 
 // ---- The operator's offers API
 
