@@ -14,7 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
+	"github.com/sanad-id/sanad/internal/jwtclaims"
 	"slices"
 	"strings"
 	"time"
@@ -175,12 +175,12 @@ func checkProof(ctx context.Context, jwt string, r proofRules) (*HolderKey, stri
 	if c.Iat == nil {
 		return nil, "", fail("no iat")
 	}
-	iat := c.Iat.time()
+	iat := c.Iat.Time()
 	if iat.Before(r.Now.Add(-r.IATWindow)) || iat.After(r.Now.Add(r.IATWindow)) {
 		return nil, "", fail("iat %s outside %s of now (%s)", iat.UTC().Format(time.RFC3339), r.IATWindow, r.Now.UTC().Format(time.RFC3339))
 	}
-	if c.Exp != nil && !r.Now.Before(c.Exp.time()) {
-		return nil, "", fail("expired at %s", c.Exp.time().UTC().Format(time.RFC3339))
+	if c.Exp != nil && !r.Now.Before(c.Exp.Time()) {
+		return nil, "", fail("expired at %s", c.Exp.Time().UTC().Format(time.RFC3339))
 	}
 	if c.Nonce == nil || *c.Nonce == "" {
 		return nil, "", fail("no nonce")
@@ -554,26 +554,6 @@ func (a proofAudience) contains(id string) bool {
 	return false
 }
 
-// proofDate is a JWT NumericDate; values beyond ±2^40 s are refused.
-type proofDate float64
-
-func (d *proofDate) UnmarshalJSON(b []byte) error {
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return errors.New("NumericDate is not a number")
-	}
-	if math.IsNaN(f) || math.Abs(f) > 1<<40 {
-		return errors.New("NumericDate out of range")
-	}
-	*d = proofDate(f)
-	return nil
-}
-
-func (d proofDate) time() time.Time {
-	sec, frac := math.Modf(float64(d))
-	return time.Unix(int64(sec), int64(frac*1e9))
-}
-
 // proofTruncate shortens client-supplied text before it goes into a
 // logged cause.
 func proofTruncate(s string) string {
@@ -584,3 +564,6 @@ func proofTruncate(s string) string {
 }
 
 func proofTruncateList(l []string) string { return proofTruncate(strings.Join(l, " ")) }
+
+// proofDate is a JWT NumericDate (package jwtclaims).
+type proofDate = jwtclaims.NumericDate

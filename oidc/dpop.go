@@ -182,7 +182,7 @@ func checkDPoPClaims(c *dpopClaims, r DPoPRequest, now time.Time, window time.Du
 	if c.Iat == nil {
 		return ErrInvalidDPoPProof("DPoP proof has no iat", nil)
 	}
-	iat := c.Iat.time()
+	iat := c.Iat.Time()
 	if iat.Before(now.Add(-window)) || iat.After(now.Add(window)) {
 		return ErrInvalidDPoPProof("DPoP proof iat outside the accepted window", fmt.Errorf("iat %s, now %s", iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
 	}

@@ -19,7 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
+	"github.com/sanad-id/sanad/internal/jwtclaims"
 	"slices"
 	"strings"
 	"time"
@@ -517,7 +517,7 @@ func (cl *claimsIn) credential() (Credential, error) {
 		return Credential{}, err
 	}
 	if cl.Iat != nil {
-		c.IssuedAt = cl.Iat.time()
+		c.IssuedAt = cl.Iat.Time()
 	}
 
 	if cl.Cnf != nil {
@@ -533,7 +533,7 @@ func (cl *claimsIn) credential() (Credential, error) {
 func agreeingDate(n *numericDate, s *string, nName, sName string) (time.Time, error) {
 	var fromN, fromS time.Time
 	if n != nil {
-		fromN = n.time()
+		fromN = n.Time()
 	}
 	if s != nil {
 		t, err := time.Parse(time.RFC3339Nano, *s)
@@ -611,26 +611,6 @@ func (s *stringOrArray) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// numericDate is a JWT NumericDate. Values beyond ±2^40 s are refused.
-type numericDate float64
-
-func (d *numericDate) UnmarshalJSON(b []byte) error {
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return errors.New("NumericDate is not a number")
-	}
-	if math.IsNaN(f) || math.Abs(f) > 1<<40 {
-		return errors.New("NumericDate out of range")
-	}
-	*d = numericDate(f)
-	return nil
-}
-
-func (d numericDate) time() time.Time {
-	sec, frac := math.Modf(float64(d))
-	return time.Unix(int64(sec), int64(frac*1e9)).UTC()
-}
-
 // truncate shortens attacker-supplied text before it goes into an error.
 func truncate(s string) string {
 	if len(s) > 32 {
@@ -638,3 +618,6 @@ func truncate(s string) string {
 	}
 	return s
 }
+
+// numericDate is a JWT NumericDate (package jwtclaims).
+type numericDate = jwtclaims.NumericDate
