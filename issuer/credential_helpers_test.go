@@ -178,12 +178,29 @@ func (l *crLedger) ListCredentials(context.Context, storage.CredentialFilter) ([
 	return slices.Clone(l.entries), nil
 }
 
-func (l *crLedger) SetWalletEvent(context.Context, string, string, string, time.Time) (int, error) {
-	return 0, errors.New("crLedger: not implemented")
+func (l *crLedger) SetWalletEvent(_ context.Context, notificationID, subject, event string, at time.Time) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for i := range l.entries {
+		if e := &l.entries[i]; notificationID != "" && e.NotificationID == notificationID && e.Subject == subject {
+			e.WalletEvent, e.WalletEventAt = event, at
+			n++
+		}
+	}
+	return n, nil
 }
 
-func (l *crLedger) SetCredentialStatus(context.Context, string, string) error {
-	return errors.New("crLedger: not implemented")
+func (l *crLedger) SetCredentialStatus(_ context.Context, id, status string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range l.entries {
+		if l.entries[i].ID == id {
+			l.entries[i].Status = status
+			return nil
+		}
+	}
+	return storage.ErrNotFound
 }
 
 func (l *crLedger) snapshot() (int, []storage.IssuedCredential) {

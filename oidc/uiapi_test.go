@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/sanad-id/sanad/internal/jsjson"
 	"io"
 	"math"
 	"net/http"
@@ -19,7 +20,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -1074,102 +1074,10 @@ func TestUIAPIJSJSONNumbers(t *testing.T) {
 	}
 }
 
-// jsJSONReference is jsJSONText as it was first written, over
-// encoding/json's tokenizer: slow but plain, the reference FuzzJSJSON
-// holds the text scanner to.
-func jsJSONReference(raw []byte) ([]byte, error) {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	out, err := refJSValue(nil, d)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return nil, errors.New("data after the JSON value")
-	}
-	return out, nil
-}
-
-func refJSValue(out []byte, d *json.Decoder) ([]byte, error) {
-	t, err := d.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := t.(type) {
-	case json.Delim:
-		if t == '[' {
-			out = append(out, '[')
-			for i := 0; d.More(); i++ {
-				if i > 0 {
-					out = append(out, ',')
-				}
-				if out, err = refJSValue(out, d); err != nil {
-					return nil, err
-				}
-			}
-			if _, err := d.Token(); err != nil {
-				return nil, err
-			}
-			return append(out, ']'), nil
-		}
-		type member struct {
-			key   string
-			value []byte
-		}
-		var members []member
-		for d.More() {
-			t, err := d.Token()
-			if err != nil {
-				return nil, err
-			}
-			k, _ := t.(string)
-			v, err := refJSValue(nil, d)
-			if err != nil {
-				return nil, err
-			}
-			if i := slices.IndexFunc(members, func(m member) bool { return m.key == k }); i >= 0 {
-				members[i].value = v
-			} else {
-				members = append(members, member{k, v})
-			}
-		}
-		if _, err := d.Token(); err != nil {
-			return nil, err
-		}
-		slices.SortStableFunc(members, func(x, y member) int {
-			xi, xok := jsArrayIndex(x.key)
-			yi, yok := jsArrayIndex(y.key)
-			switch {
-			case xok && yok:
-				return int(xi - yi)
-			case xok:
-				return -1
-			case yok:
-				return 1
-			}
-			return 0
-		})
-		out = append(out, '{')
-		for i, m := range members {
-			if i > 0 {
-				out = append(out, ',')
-			}
-			out = appendJSString(out, m.key)
-			out = append(out, ':')
-			out = append(out, m.value...)
-		}
-		return append(out, '}'), nil
-	case string:
-		return appendJSString(out, t), nil
-	case json.Number:
-		return appendJSNumber(out, t)
-	case bool:
-		return strconv.AppendBool(out, t), nil
-	case nil:
-		return append(out, "null"...), nil
-	}
-	return nil, fmt.Errorf("unexpected JSON token %v", t)
-}
+// jsJSONReference is the plain re-encoding over encoding/json's tokenizer
+// (package jsjson, also the test relying party's) that FuzzJSJSON holds the
+// text scanner to.
+func jsJSONReference(raw []byte) ([]byte, error) { return jsjson.Stringify(raw) }
 
 // jsJSONSamples are JSON texts on which encoders and JavaScript disagree.
 var jsJSONSamples = []string{
