@@ -14,6 +14,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/sanad-id/sanad/credential"
+	"github.com/sanad-id/sanad/credential/jsonld"
 	"github.com/sanad-id/sanad/idrepo/notify"
 	"github.com/sanad-id/sanad/internal/web"
 	"github.com/sanad-id/sanad/storage"
@@ -171,6 +172,30 @@ type Config struct {
 	// issuer's key, sent in the x5c header of SD-JWT VCs.
 	X5C [][]byte
 
+	// DID is the issuer's DID: the issuer of its ldp_vc credentials and
+	// W3C status list credentials, whose verification methods are the
+	// credential signing keys (current and retired). Empty means the
+	// did:web of the issuer identifier's host ("did:web:id.example",
+	// port percent-encoded), whose document the issuer serves at
+	// /.well-known/did.json (see DIDDocument).
+	DID string
+	// Contexts loads the JSON-LD contexts of ldp_vc credentials, offline;
+	// nil means the bundled contexts plus the configurations' own
+	// (Configuration.ContextFiles), which the issuer also serves.
+	Contexts *jsonld.Loader
+
+	// StatusLists allocates status list entries; nil means credentials
+	// carry no status and cannot be revoked (tests only: cmd/sanad always
+	// passes the durable store).
+	StatusLists storage.StatusLists
+	// StatusListSize is the number of entries of a new status list; 0
+	// means statuslist.DefaultSize.
+	StatusListSize int64
+	// StatusListTTL is how long a published status list may be cached
+	// (Cache-Control max-age, and the longest a status change takes to
+	// show); 0 means DefaultStatusListTTL.
+	StatusListTTL time.Duration
+
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -183,6 +208,7 @@ const (
 	DefaultPreAuthorizedCodeTTL = 10 * time.Minute
 	DefaultTxCodeAttempts       = 3
 	DefaultRateLimit            = 1200
+	DefaultStatusListTTL        = 5 * time.Second
 )
 
 // Issuer is the credential issuer.

@@ -84,6 +84,76 @@ type Ledger interface {
 	SetWalletEvent(ctx context.Context, notificationID, subject, event string, at time.Time) (int, error)
 	// SetCredentialStatus changes the status of the entry with id to
 	// status (CredentialValid, CredentialRevoked or CredentialSuspended;
-	// anything else is an error); ErrNotFound if there is none.
+	// anything else is an error); ErrNotFound if there is none. When the
+	// entry is on a status list and its status changes, the list's Version
+	// increases in the same transaction.
 	SetCredentialStatus(ctx context.Context, id, status string) error
+}
+
+// Kinds of status list.
+const (
+	// StatusListW3C is a W3C Bitstring Status List pair (a revocation list
+	// and a suspension list sharing one index space), for ldp_vc and
+	// jwt_vc_json.
+	StatusListW3C = "w3c"
+	// StatusListToken is an IETF Token Status List with 2 bits per entry
+	// (valid, invalid, suspended), for SD-JWT VC.
+	StatusListToken = "token"
+)
+
+// StatusList is one status list of an issuer. Indices are handed out by
+// counter: Next is the next counter not yet reserved; the issuer maps a
+// counter to an index with a keyed permutation (credential/statuslist), so
+// indices are unpredictable and never collide. A list is full when Next =
+// Size.
+type StatusList struct {
+	ID     string // unique, URL-safe ("<kind>-<number>" per issuer is fine)
+	Issuer string // credential issuer identifier
+	Kind   string // StatusListW3C or StatusListToken
+	Size   int64
+	// Key is the permutation key (32 random bytes), made when the list is.
+	Key []byte
+	// Next is the next unreserved counter, 0..Size.
+	Next int64
+	// Version increases with every status change of a credential on the
+	// list (SetCredentialStatus, SetPersonCredentialsStatus), so a publisher
+	// can tell whether its signed copy is current.
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time // last status change, or CreatedAt
+}
+
+// StatusEntry is a credential on a list whose status is not
+// CredentialValid.
+type StatusEntry struct {
+	Index  int64
+	Status string // CredentialRevoked or CredentialSuspended
+}
+
+// StatusLists allocates status list entries and reads what a published
+// list must show. Part of Durable.
+type StatusLists interface {
+	// ReserveStatusIndices reserves up to n consecutive counters of the
+	// open list of (issuer, kind): the one created last. When that list is
+	// full, or there is none, a new list is created in the same
+	// transaction with size and key (and id newID). It returns the list
+	// (as it is after the reservation), the first reserved counter and
+	// how many were reserved (at least 1, at most n, fewer when the list
+	// fills up). Concurrent callers never get the same counter.
+	ReserveStatusIndices(ctx context.Context, issuer, kind string, n int, size int64, newID string, key []byte) (StatusList, int64, int, error)
+	// GetStatusList returns the list with id, or ErrNotFound.
+	GetStatusList(ctx context.Context, id string) (StatusList, error)
+	// ListStatusLists returns the lists of issuer (all kinds when kind is
+	// empty), oldest first.
+	ListStatusLists(ctx context.Context, issuer, kind string) ([]StatusList, error)
+	// StatusEntries returns the credentials on list id whose status is not
+	// CredentialValid, by index, and the list's Version read in the same
+	// snapshot.
+	StatusEntries(ctx context.Context, id string) ([]StatusEntry, int64, error)
+	// SetPersonCredentialsStatus sets status on every credential issued to
+	// personID (of configurationID only, when it is not empty) whose
+	// status is from (any status when from is empty), bumping the Version
+	// of every list concerned, in one transaction; it returns how many
+	// credentials changed.
+	SetPersonCredentialsStatus(ctx context.Context, personID, configurationID, from, status string) (int, error)
 }

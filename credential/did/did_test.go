@@ -1,6 +1,8 @@
 package did
 
 import (
+	"github.com/sanad-id/sanad/credential/multibase"
+
 	"bytes"
 	"context"
 	"crypto"
@@ -77,9 +79,9 @@ func TestKeyVectorsEd25519(t *testing.T) {
 		t.Run(v.did, func(t *testing.T) {
 			seed, _ := hex.DecodeString(v.seed)
 			pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
-			want, err := base58Decode(v.base58)
+			want, err := multibase.Base58Decode(v.base58)
 			if err != nil {
-				t.Fatalf("base58Decode(%q) = %v", v.base58, err)
+				t.Fatalf("multibase.Base58Decode(%q) = %v", v.base58, err)
 			}
 			if !pub.Equal(ed25519.PublicKey(want)) {
 				t.Fatalf("seed %s gives key %x, want %x", v.seed, pub, want)
@@ -262,7 +264,7 @@ func jwkDID(json string) string {
 }
 
 // keyDID encodes raw multicodec bytes as did:key, for negative cases.
-func keyDID(raw []byte) string { return "did:key:z" + base58Encode(raw) }
+func keyDID(raw []byte) string { return "did:key:z" + multibase.Base58Encode(raw) }
 
 func TestResolveRefuses(t *testing.T) {
 	ed := strings.TrimPrefix(ed25519Vectors[0].did, "did:key:")
@@ -419,17 +421,17 @@ func TestBase58(t *testing.T) {
 	}
 	for _, tc := range tests {
 		raw, _ := hex.DecodeString(tc.hex)
-		if got := base58Encode(raw); got != tc.b58 {
-			t.Errorf("base58Encode(%s) = %q, want %q", tc.hex, got, tc.b58)
+		if got := multibase.Base58Encode(raw); got != tc.b58 {
+			t.Errorf("multibase.Base58Encode(%s) = %q, want %q", tc.hex, got, tc.b58)
 		}
-		got, err := base58Decode(tc.b58)
+		got, err := multibase.Base58Decode(tc.b58)
 		if err != nil || hex.EncodeToString(got) != tc.hex {
-			t.Errorf("base58Decode(%q) = %x, %v, want %s", tc.b58, got, err, tc.hex)
+			t.Errorf("multibase.Base58Decode(%q) = %x, %v, want %s", tc.b58, got, err, tc.hex)
 		}
 	}
 	for _, in := range []string{"", "0", "O", "I", "l", "abc+"} {
-		if got, err := base58Decode(in); err == nil {
-			t.Errorf("base58Decode(%q) = %x, want an error", in, got)
+		if got, err := multibase.Base58Decode(in); err == nil {
+			t.Errorf("multibase.Base58Decode(%q) = %x, want an error", in, got)
 		}
 	}
 }

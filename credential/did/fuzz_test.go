@@ -1,6 +1,8 @@
 package did
 
 import (
+	"github.com/sanad-id/sanad/credential/multibase"
+
 	"context"
 	"crypto"
 	"errors"
@@ -75,12 +77,12 @@ func FuzzBase58(f *testing.F) {
 		if len(s) > 256 {
 			return
 		}
-		b, err := base58Decode(s)
+		b, err := multibase.Base58Decode(s)
 		if err != nil {
 			return
 		}
-		if got := base58Encode(b); got != s {
-			t.Fatalf("base58Encode(base58Decode(%q)) = %q", s, got)
+		if got := multibase.Base58Encode(b); got != s {
+			t.Fatalf("multibase.Base58Encode(multibase.Base58Decode(%q)) = %q", s, got)
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package did
 
 import (
+	"github.com/sanad-id/sanad/credential/multibase"
+
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -75,7 +77,7 @@ func decodeKeyID(id string) (crypto.PublicKey, error) {
 	if len(id) > maxKeyID {
 		return nil, fmt.Errorf("%w: did:key longer than any supported key", ErrUnsupportedKey)
 	}
-	raw, err := base58Decode(id[1:])
+	raw, err := multibase.Base58Decode(id[1:])
 	if err != nil {
 		return nil, fmt.Errorf("%w: did:key: %v", ErrInvalid, err)
 	}
@@ -184,7 +186,7 @@ func KeyDID(pub crypto.PublicKey) (string, error) {
 	}
 	raw := appendUvarint(make([]byte, 0, 3+len(key)), code)
 	raw = append(raw, key...)
-	return "did:key:z" + base58Encode(raw), nil
+	return "did:key:z" + multibase.Base58Encode(raw), nil
 }
 
 // uvarint decodes an unsigned LEB128 varint as multiformats uses it: at
