@@ -71,9 +71,10 @@ type IssueInput struct {
 	Holder *HolderKey
 	// IssuedAt, ValidFrom and ValidUntil (zero: no expiry).
 	IssuedAt, ValidFrom, ValidUntil time.Time
-	// Status is the credential's status entry (credentialStatus for W3C
-	// formats, status for SD-JWT VC), nil when it has none.
-	Status map[string]any
+	// Status is the credential's status: credentialStatus for W3C formats
+	// (an object or an array of entries), the status claim object for
+	// SD-JWT VC; nil when it has none.
+	Status any
 	// Signer signs with the issuer key of Config.SigningAlg.
 	Signer credential.Signer
 	// X5C is the issuer's certificate chain (DER, leaf first), if any.

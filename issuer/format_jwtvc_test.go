@@ -161,7 +161,7 @@ func TestJWTVCFormatIssue(t *testing.T) {
 			if got.SubjectID != tc.wantSubject {
 				t.Errorf("Issue(%s) subject id = %q, want %q", tc.name, got.SubjectID, tc.wantSubject)
 			}
-			if got.ID != in.ID || got.Issuer != jvfIssuer || !got.ValidUntil.Equal(in.ValidUntil) || got.Status["statusListIndex"] != "7" {
+			if got.ID != in.ID || got.Issuer != jvfIssuer || !got.ValidUntil.Equal(in.ValidUntil) || got.Status.(map[string]any)["statusListIndex"] != "7" {
 				t.Errorf("Issue(%s) = %+v, want id, issuer, validity and status of the input", tc.name, got)
 			}
 			if strings.Join(got.Types, ",") != "VerifiableCredential,NationalIDCredential" || len(got.Contexts) != 2 {

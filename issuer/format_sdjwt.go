@@ -86,13 +86,21 @@ func (sdJWTVCFormat) Issue(ctx context.Context, in IssueInput) (any, error) {
 			paths = append(paths, sdClaimPath(cl.Path))
 		}
 	}
+	var status map[string]any
+	if in.Status != nil {
+		m, ok := in.Status.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("issuer: SD-JWT VC status must be an object, got %T", in.Status)
+		}
+		status = m
+	}
 	vc := sdjwt.VC{
 		Issuer:      in.Issuer,
 		VCT:         c.VCT,
 		IssuedAt:    in.IssuedAt,
 		NotBefore:   in.ValidFrom,
 		Expires:     in.ValidUntil,
-		Status:      in.Status,
+		Status:      status,
 		Claims:      in.Claims,
 		Disclosable: paths,
 		X5C:         in.X5C,

@@ -79,8 +79,10 @@ type Credential struct {
 	ValidFrom time.Time
 	// ValidUntil is exp and vc.expirationDate; zero: no expiry.
 	ValidUntil time.Time
-	// Status is vc.credentialStatus, nil when the credential has none.
-	Status map[string]any
+	// Status is vc.credentialStatus: an object, or an array of objects
+	// (for example a revocation and a suspension entry); nil when the
+	// credential has none.
+	Status any
 	// HolderJWK is the holder's public key, put in cnf.jwk; nil: none.
 	HolderJWK jwk.Key
 }
@@ -110,7 +112,7 @@ type issuedVC struct {
 	IssuanceDate      string         `json:"issuanceDate"`
 	ExpirationDate    string         `json:"expirationDate,omitempty"`
 	CredentialSubject map[string]any `json:"credentialSubject"`
-	CredentialStatus  map[string]any `json:"credentialStatus,omitempty"`
+	CredentialStatus  any            `json:"credentialStatus,omitempty"`
 }
 
 // Issue signs c as a jwt_vc_json credential with signer and returns the
@@ -434,7 +436,7 @@ type vcIn struct {
 	IssuanceDate      *string         `json:"issuanceDate"`
 	ExpirationDate    *string         `json:"expirationDate"`
 	CredentialSubject map[string]any  `json:"credentialSubject"`
-	CredentialStatus  map[string]any  `json:"credentialStatus"`
+	CredentialStatus  any             `json:"credentialStatus"`
 }
 
 // credential checks the claims' structure and the agreement of the
