@@ -36,6 +36,7 @@ type Durable interface {
 	Clients
 	Consents
 	Ledger
+	StatusLists
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -263,22 +264,36 @@ func (db *DB) SetWalletEvent(ctx context.Context, notificationID, subject, event
 }
 
 // SetCredentialStatus changes the status of the entry with id;
-// storage.ErrNotFound if there is none.
+// storage.ErrNotFound if there is none. When the status does change and
+// the entry is on a status list, the list's version increases in the same
+// transaction.
 func (db *DB) SetCredentialStatus(ctx context.Context, id, status string) error {
 	if !validCredentialStatus(status) {
 		return fmt.Errorf("sqldb: set status of credential %q: status %q is not one of %s, %s, %s",
 			id, status, storage.CredentialValid, storage.CredentialRevoked, storage.CredentialSuspended)
 	}
-	res, err := db.db.ExecContext(ctx, `UPDATE credentials SET status = $1 WHERE id = $2`, status, id)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var list string
+		err := tx.QueryRowContext(ctx, `UPDATE credentials SET status = $1 WHERE id = $2 AND status <> $1
+			RETURNING status_list`, status, id).Scan(&list)
+		if errors.Is(err, sql.ErrNoRows) {
+			// Unchanged: already status, or no such entry.
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM credentials WHERE id = $1`, id).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return storage.ErrNotFound
+			}
+			return nil
+		}
+		if err != nil || list == "" {
+			return err
+		}
+		return bumpStatusLists(ctx, tx, []string{list})
+	})
 	if err != nil {
 		return fmt.Errorf("sqldb: set status of credential %q: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqldb: set status of credential %q: %w", id, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("sqldb: set status of credential %q: %w", id, storage.ErrNotFound)
 	}
 	return nil
 }

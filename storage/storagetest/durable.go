@@ -37,6 +37,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) storage.Durable) {
 	cases = append(cases, clientCases...)
 	cases = append(cases, consentCases...)
 	cases = append(cases, ledgerCases...)
+	cases = append(cases, statusListCases...)
 	t.Run("basic", func(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -51,6 +52,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) storage.Durable) {
 	runIDRepoConcurrent(t, open)
 	t.Run("concurrent PutConsent of one consent", func(t *testing.T) { testConcurrentPutConsent(t, open(t)) })
 	runLedgerConcurrent(t, open)
+	runStatusListsConcurrent(t, open)
 }
 
 func testPing(t *testing.T, d storage.Durable) {
