@@ -1,27 +1,56 @@
-// Package statuslist reads and writes credential status lists: W3C
-// Bitstring Status List 1.0 (for ldp_vc and jwt_vc_json) and the IETF
-// Token Status List (application/statuslist+jwt, for SD-JWT VC), and
-// allocates list indices unpredictably.
+// Package statuslist reads and writes credential status lists, which is how
+// an issuer revokes or suspends a credential after handing it out:
 //
-// CONTRACT STUB: the signatures below are fixed; bodies are being written.
+//   - W3C Bitstring Status List 1.0 (for ldp_vc and jwt_vc_json): a
+//     credential carries a BitstringStatusListEntry (Entry) naming a bit of
+//     a status list credential (ListCredential, ReadListCredential,
+//     ParseListCredential, CheckEntry) whose encodedList is a GZIP-compressed
+//     Bitstring. Legacy StatusList2021 entries and lists are read, not
+//     written.
+//   - IETF Token Status List (draft-ietf-oauth-status-list, for SD-JWT VC):
+//     a token carries a status.status_list reference (TokenReference) to a
+//     status list token (typ statuslist+jwt, IssueToken, ParseToken) whose
+//     status_list holds 1, 2, 4 or 8 bits per token (TokenList).
+//   - Permutation maps an allocation counter to a list index with a keyed
+//     bijection, so an index says nothing about when a credential was
+//     issued or how full its list is.
+//
+// Everything read from outside is bounded: a compressed list may expand to
+// at most MaxListBytes, and a W3C list shorter than MinEntries is refused,
+// as the specification tells verifiers (STATUS_LIST_LENGTH_ERROR), to keep
+// the herd privacy a long list gives. Proofs of status list credentials are
+// checked by the format packages (ldp, jwtvc); status list tokens are
+// verified here. Private keys never enter this package: IssueToken signs
+// through a credential.Signer.
 package statuslist
 
 import (
-	"context"
-	"crypto"
 	"errors"
-	"time"
-
-	"github.com/sanad-id/sanad/credential"
+	"fmt"
 )
 
 // DefaultSize is the number of entries of a list (16 KiB of bits).
 const DefaultSize = 131072
 
+// MinEntries is the shortest W3C bitstring a verifier accepts (Bitstring
+// Status List 1.0, section 3.2, minimumNumberOfEntries) and the shortest
+// ListCredential publishes: 131 072 entries, 16 KiB uncompressed.
+const MinEntries = 131072
+
+// MaxListBytes bounds the decompressed size of any list this package
+// reads or builds (16 MiB: 134 million 1-bit entries), so a small
+// compressed value cannot expand into an unbounded allocation.
+const MaxListBytes = 16 << 20
+
 // Status purposes of W3C lists.
 const (
 	PurposeRevocation = "revocation"
 	PurposeSuspension = "suspension"
+	// PurposeRefresh and PurposeMessage are the other purposes the
+	// specification names. Sanad does not publish them; entries carrying
+	// them (or any other string) are read as they are.
+	PurposeRefresh = "refresh"
+	PurposeMessage = "message"
 )
 
 // Token status values (IETF Token Status List).
@@ -31,89 +60,38 @@ const (
 	TokenSuspended = 0x02
 )
 
-// ErrMalformed: a list, entry or token does not parse or is out of range.
-var ErrMalformed = errors.New("statuslist: malformed")
+// Errors. Every error of this package wraps one of them (or, for the
+// validity of a list credential and the signature and expiry of a status
+// list token, credential.ErrExpired, ErrNotYetValid or ErrSignature).
+var (
+	// ErrMalformed: a list, entry or token does not parse or is out of range.
+	ErrMalformed = errors.New("statuslist: malformed")
+	// ErrRange: an index lies outside its list (the specification's
+	// RANGE_ERROR). It wraps ErrMalformed.
+	ErrRange = fmt.Errorf("%w: index out of range", ErrMalformed)
+	// ErrListLength: a W3C list is shorter than MinEntries (the
+	// specification's STATUS_LIST_LENGTH_ERROR). It wraps ErrMalformed.
+	ErrListLength = fmt.Errorf("%w: list shorter than %d entries", ErrMalformed, MinEntries)
+	// ErrMismatch: an entry does not belong to the list it was checked
+	// against: another list URL, a purpose the list does not have, or a
+	// list of the other family (the specification's
+	// STATUS_VERIFICATION_ERROR).
+	ErrMismatch = errors.New("statuslist: entry does not match the status list")
+	// ErrUnsupported: a well-formed entry this package cannot evaluate
+	// (a W3C statusSize other than 1).
+	ErrUnsupported = errors.New("statuslist: unsupported status entry")
+)
 
-// Bitstring is a W3C bitstring (bit 0 is the most significant bit of byte 0).
-type Bitstring struct{}
-
-func NewBitstring(size int) *Bitstring                   { panic("unimplemented") }
-func (b *Bitstring) Len() int                            { panic("unimplemented") }
-func (b *Bitstring) Set(i int, v bool) error             { panic("unimplemented") }
-func (b *Bitstring) Get(i int) (bool, error)             { panic("unimplemented") }
-func (b *Bitstring) Encode() (string, error)             { panic("unimplemented") }
-func DecodeBitstring(encoded string) (*Bitstring, error) { panic("unimplemented") }
-
-// Entry is a W3C BitstringStatusListEntry.
-type Entry struct {
-	ID                   string
-	StatusPurpose        string
-	StatusListIndex      int
-	StatusListCredential string
+// malformed returns an error wrapping ErrMalformed.
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
 }
 
-// Map is the entry as a credentialStatus member.
-func (e Entry) Map() map[string]any { panic("unimplemented") }
-
-// ParseEntries reads a credential's credentialStatus (an object or an
-// array); entries of other types are skipped.
-func ParseEntries(credentialStatus any) ([]Entry, error) { panic("unimplemented") }
-
-// ListCredential returns the unsigned status list credential for VCDM 2.0
-// (v2) or 1.1 with the bitstring status list context.
-func ListCredential(id, issuer, purpose string, list *Bitstring, validFrom, validUntil time.Time, v2 bool) (map[string]any, error) {
-	panic("unimplemented")
+// truncate shortens a value from outside before it goes into an error.
+func truncate(s string) string {
+	const max = 64
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
 }
-
-// ReadListCredential returns the purpose and bitstring of a status list
-// credential (its proof is checked by the caller), and its validity.
-func ReadListCredential(c map[string]any) (purpose string, list *Bitstring, err error) {
-	panic("unimplemented")
-}
-
-// TokenList is an IETF Token Status List with Bits bits per entry (1, 2, 4, 8).
-type TokenList struct{}
-
-func NewTokenList(bits, size int) (*TokenList, error)     { panic("unimplemented") }
-func (t *TokenList) Bits() int                            { panic("unimplemented") }
-func (t *TokenList) Len() int                             { panic("unimplemented") }
-func (t *TokenList) Set(i int, v uint8) error             { panic("unimplemented") }
-func (t *TokenList) Get(i int) (uint8, error)             { panic("unimplemented") }
-func (t *TokenList) Map() (map[string]any, error)         { panic("unimplemented") }
-func ParseTokenList(m map[string]any) (*TokenList, error) { panic("unimplemented") }
-
-// TokenReference is an SD-JWT VC's status.status_list member.
-type TokenReference struct {
-	Index int
-	URI   string
-}
-
-func (r TokenReference) Map() map[string]any                 { panic("unimplemented") }
-func ParseTokenReference(status any) (TokenReference, error) { panic("unimplemented") }
-
-// TokenOptions are the claims of a status list token.
-type TokenOptions struct {
-	URI       string // sub
-	Issuer    string // iss, optional
-	IssuedAt  time.Time
-	ExpiresAt time.Time     // zero: no exp
-	TTL       time.Duration // zero: no ttl
-	X5C       [][]byte
-}
-
-func IssueToken(ctx context.Context, s credential.Signer, list *TokenList, o TokenOptions) (string, error) {
-	panic("unimplemented")
-}
-
-// ParseToken verifies a status list token (typ statuslist+jwt) with
-// resolver keys for issuer, its sub = uri, its exp and returns the list.
-func ParseToken(ctx context.Context, token, uri string, keys func(kid string) (crypto.PublicKey, error), now time.Time) (*TokenList, error) {
-	panic("unimplemented")
-}
-
-// Permutation maps allocation counters 0..Size-1 to list indices,
-// bijectively and unpredictably without Key.
-type Permutation struct{}
-
-func NewPermutation(key []byte, size int) (*Permutation, error) { panic("unimplemented") }
-func (p *Permutation) Index(counter int64) (int, error)         { panic("unimplemented") }
