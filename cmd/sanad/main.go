@@ -41,6 +41,7 @@ Usage:
   sanad residents import FILE         import residents (CSV or JSON lines)
   sanad clients SUBCOMMAND            relying-party clients: add, list, show, disable, enable, delete
   sanad audit verify                  check the audit log's hash chain
+  sanad credential verify FILE|-      verify a credential (ldp_vc, jwt_vc_json, SD-JWT VC)
   sanad bench idrepo [flags]          load-test the ID repository (writes synthetic residents)
   sanad bench login [flags]           load-test OpenID sign-ins against a running server
   sanad version                       print the version
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		err = clientsCommand(ctx, e, args[1:])
 	case "audit":
 		err = auditCommand(ctx, e, args[1:])
+	case "credential":
+		err = credentialCommand(ctx, e, args[1:])
 	case "bench":
 		err = benchCommand(ctx, e, args[1:])
 	case "help", "-h", "--help":
