@@ -11,6 +11,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -28,7 +29,8 @@ type Signer struct {
 
 var _ credential.Signer = (*Signer)(nil)
 
-// NewSigner generates a key for alg ("ES256" or "EdDSA") with key id kid.
+// NewSigner generates a key for alg ("ES256", "ES384" or "EdDSA") with key
+// id kid.
 func NewSigner(t testing.TB, alg, kid string) *Signer {
 	t.Helper()
 	var priv crypto.Signer
@@ -36,6 +38,8 @@ func NewSigner(t testing.TB, alg, kid string) *Signer {
 	switch alg {
 	case "ES256":
 		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "ES384":
+		priv, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	case "EdDSA":
 		_, priv, err = ed25519.GenerateKey(rand.Reader)
 	default:
@@ -43,6 +47,29 @@ func NewSigner(t testing.TB, alg, kid string) *Signer {
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	return &Signer{alg: alg, kid: kid, priv: priv}
+}
+
+// NewSignerFromKey returns a Signer over a given private key: an
+// ed25519.PrivateKey (alg EdDSA) or an *ecdsa.PrivateKey on P-256 (ES256)
+// or P-384 (ES384). Tests use it to reproduce published test vectors.
+func NewSignerFromKey(t testing.TB, kid string, priv crypto.Signer) *Signer {
+	t.Helper()
+	var alg string
+	switch k := priv.(type) {
+	case ed25519.PrivateKey:
+		alg = "EdDSA"
+	case *ecdsa.PrivateKey:
+		switch k.Curve {
+		case elliptic.P256():
+			alg = "ES256"
+		case elliptic.P384():
+			alg = "ES384"
+		}
+	}
+	if alg == "" {
+		t.Fatalf("credtest.NewSignerFromKey: unsupported key %T", priv)
 	}
 	return &Signer{alg: alg, kid: kid, priv: priv}
 }
@@ -59,7 +86,7 @@ func (s *Signer) Public() crypto.PublicKey { return s.priv.Public() }
 // Private is the private key, for tests that need to forge or re-sign.
 func (s *Signer) Private() crypto.Signer { return s.priv }
 
-// Sign implements credential.Signer: ES256 signatures are r||s.
+// Sign implements credential.Signer: ES256 and ES384 signatures are r||s.
 func (s *Signer) Sign(_ context.Context, message []byte) ([]byte, error) {
 	switch s.alg {
 	case "ES256":
@@ -71,6 +98,16 @@ func (s *Signer) Sign(_ context.Context, message []byte) ([]byte, error) {
 		out := make([]byte, 64)
 		r.FillBytes(out[:32])
 		ss.FillBytes(out[32:])
+		return out, nil
+	case "ES384":
+		h := sha512.Sum384(message)
+		r, ss, err := ecdsa.Sign(rand.Reader, s.priv.(*ecdsa.PrivateKey), h[:])
+		if err != nil {
+			return nil, err
+		}
+		out := make([]byte, 96)
+		r.FillBytes(out[:48])
+		ss.FillBytes(out[48:])
 		return out, nil
 	case "EdDSA":
 		return ed25519.Sign(s.priv.(ed25519.PrivateKey), message), nil

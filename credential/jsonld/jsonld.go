@@ -74,6 +74,8 @@ const MaxContextSize = 256 << 10
 type Loader struct {
 	docs map[string]*ld.RemoteDocument
 	raw  map[string][]byte
+	// cache holds processed contexts (canonical.go).
+	cache contextCache
 }
 
 var _ ld.DocumentLoader = (*Loader)(nil)
