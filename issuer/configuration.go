@@ -2,6 +2,15 @@ package issuer
 
 import "time"
 
+// W3C data models of ldp_vc credentials (Configuration.DataModel).
+const (
+	// DataModel20 is VCDM 2.0 (https://www.w3.org/ns/credentials/v2).
+	DataModel20 = "2.0"
+	// DataModel11 is VCDM 1.1 (https://www.w3.org/2018/credentials/v1),
+	// what Inji Verify reads.
+	DataModel11 = "1.1"
+)
+
 // Configuration is one credential configuration: what OpenID4VCI calls a
 // credential_configuration_id and its metadata, and the template that maps
 // identity data to the credential. It is loaded from one folder under
@@ -14,9 +23,26 @@ type Configuration struct {
 	// Scope is the OAuth scope that authorizes this configuration.
 	Scope string
 	// Types and Contexts are the W3C type and @context arrays (jwt_vc_json,
-	// ldp_vc); Types includes "VerifiableCredential".
+	// ldp_vc); Types includes "VerifiableCredential". For ldp_vc, Contexts
+	// are the template's own contexts, which follow the data model's and
+	// the suite's in the credential (see LDPContexts); a context the
+	// template folder bundles is named by its URL (see ContextFiles).
 	Types    []string
 	Contexts []string
+	// ContextFiles are the JSON-LD contexts bundled in the template folder
+	// (a contexts entry naming a file such as "context.jsonld"), by the URL
+	// the issuer serves them at: "<issuer id>/contexts/<id>/<file>". The
+	// issuer loads them offline and serves them (PathContexts).
+	ContextFiles map[string][]byte
+	// DataModel is the W3C data model of ldp_vc credentials: DataModel20
+	// (validFrom, validUntil) or DataModel11 (issuanceDate,
+	// expirationDate). Empty for other formats.
+	DataModel string
+	// Cryptosuite is how ldp_vc credentials are signed: a Data Integrity
+	// cryptosuite (ldp.SuiteEdDSARDFC2022, ldp.SuiteECDSARDFC2019) or the
+	// legacy proof type ldp.SuiteEd25519Signature2020 (VCDM 1.1 only).
+	// Empty for other formats.
+	Cryptosuite string
 	// VCT is the SD-JWT VC type. A relative value is resolved against the
 	// issuer identifier when the configuration is loaded.
 	VCT string

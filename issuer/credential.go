@@ -228,12 +228,23 @@ func (w *credentialRequestWire) draft13Selector() (*Draft13Selector, error) {
 	}
 	if present(w.CredentialDefinition) {
 		var def struct {
-			Type []string `json:"type"`
+			Type    []string        `json:"type"`
+			Context json.RawMessage `json:"@context"`
 		}
 		if err := decodeJSONObject(w.CredentialDefinition, &def); err != nil {
 			return nil, errBadRequest("credential_definition must be an object with a type array", err)
 		}
 		sel.Types = def.Type
+		// @context (ldp_vc) is a URL or a list of URLs; any other shape is
+		// ignored, as it was before ldp_vc.
+		var many []string
+		var one string
+		switch {
+		case json.Unmarshal(def.Context, &many) == nil:
+			sel.Contexts = many
+		case json.Unmarshal(def.Context, &one) == nil && one != "":
+			sel.Contexts = []string{one}
+		}
 	}
 	if w.VCT != nil {
 		sel.VCT = *w.VCT
@@ -508,21 +519,36 @@ func (is *Issuer) issue(ctx context.Context, c *Configuration, tok *AccessToken,
 	if c.Validity > 0 {
 		validUntil = now.Add(c.Validity)
 	}
+	// The status entries come first: a credential that could not be
+	// revoked is not issued.
+	slots, err := is.allocateStatus(ctx, f.Name(), len(holders))
+	if err != nil {
+		return nil, errServer(err)
+	}
 	out := make([]issued, 0, len(holders))
-	for _, hk := range holders {
+	for i, hk := range holders {
 		id, err := newCredentialID()
 		if err != nil {
 			return nil, errServer(err)
+		}
+		var status any
+		if slots != nil {
+			if status, err = is.credentialStatus(f.Name(), slots[i]); err != nil {
+				return nil, errServer(err)
+			}
 		}
 		cred, err := f.Issue(ctx, IssueInput{
 			Config:     c,
 			ID:         id,
 			Issuer:     is.cfg.CredentialIssuer,
+			IssuerDID:  is.did,
+			Contexts:   is.loader,
 			Claims:     cloneClaims(claims),
 			Holder:     hk,
 			IssuedAt:   now,
 			ValidFrom:  now,
 			ValidUntil: validUntil,
+			Status:     status,
 			Signer:     signer,
 			X5C:        is.cfg.X5C,
 		})
@@ -544,6 +570,9 @@ func (is *Issuer) issue(ctx context.Context, c *Configuration, tok *AccessToken,
 		}
 		if hk != nil {
 			entry.HolderKeyThumbprint = hk.Thumbprint
+		}
+		if slots != nil {
+			entry.StatusList, entry.StatusIndex = slots[i].List, int64(slots[i].Index)
 		}
 		out = append(out, issued{credential: cred, entry: entry})
 	}

@@ -613,7 +613,7 @@ func testE2EMetadata(t *testing.T, e *e2e) {
 	e.getJSON(t, e.s.OIDC.Issuer+issuer.WellKnownIssuer+issuertest.IssuerPath, &meta)
 	if meta.CredentialIssuer != e.s.ID || !slices.Equal(meta.AuthorizationServers, []string{e.s.OIDC.Issuer}) ||
 		meta.CredentialEndpoint != e.s.URL(issuer.PathCredential) || meta.NonceEndpoint != e.s.URL(issuer.PathNonce) ||
-		meta.NotificationEndpoint != e.s.URL(issuer.PathNotification) || len(meta.Configs) != 2 ||
+		meta.NotificationEndpoint != e.s.URL(issuer.PathNotification) || len(meta.Configs) != 4 ||
 		meta.Batch.BatchSize != issuer.DefaultBatchSize ||
 		meta.Configs[sdConfig]["scope"] != sdScope || meta.Configs[vcConfig]["scope"] != vcScope {
 		t.Errorf("issuer metadata = %+v", meta)

@@ -7,6 +7,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/sanad-id/sanad/credential"
+	"github.com/sanad-id/sanad/credential/jsonld"
 )
 
 // Format produces credentials of one format. The issuer does everything
@@ -39,6 +40,8 @@ type Draft13Selector struct {
 	Format string
 	// Types is credential_definition.type (W3C formats).
 	Types []string
+	// Contexts is credential_definition.@context (ldp_vc), if given.
+	Contexts []string
 	// VCT is vct (SD-JWT VC).
 	VCT string
 }
@@ -64,6 +67,11 @@ type IssueInput struct {
 	ID string
 	// Issuer is the credential issuer identifier (iss / issuer).
 	Issuer string
+	// IssuerDID is the issuer's DID (Config.DID): the issuer of ldp_vc
+	// credentials, whose verification methods are "<IssuerDID>#<kid>".
+	IssuerDID string
+	// Contexts loads the JSON-LD contexts of ldp_vc credentials, offline.
+	Contexts *jsonld.Loader
 	// Claims are the rendered claims: credentialSubject for W3C formats,
 	// the top-level claims for SD-JWT VC.
 	Claims map[string]any

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sanad-id/sanad/credential"
 	"github.com/sanad-id/sanad/credential/did"
+	"github.com/sanad-id/sanad/credential/jsonld"
 	"github.com/sanad-id/sanad/credential/jwtvc"
 )
 
@@ -55,7 +56,7 @@ func (jwtVCFormat) Validate(c *Configuration) error {
 func (jwtVCFormat) Metadata(c *Configuration, draft13 bool) map[string]any {
 	def := map[string]any{"type": c.Types}
 	if draft13 {
-		def["@context"] = jwtVCContexts(c)
+		def["@context"] = jwtVCContexts(c, false)
 		def["credentialSubject"] = draft13ClaimDescriptions(c.Claims)
 	}
 	return map[string]any{"credential_definition": def}
@@ -80,7 +81,7 @@ func (jwtVCFormat) Issue(ctx context.Context, in IssueInput) (any, error) {
 		ID:         in.ID,
 		Issuer:     in.Issuer,
 		Types:      c.Types,
-		Contexts:   jwtVCContexts(c),
+		Contexts:   jwtVCContexts(c, in.Status != nil),
 		Subject:    in.Claims,
 		IssuedAt:   in.IssuedAt,
 		ValidFrom:  in.ValidFrom,
@@ -112,11 +113,18 @@ func (jwtVCFormat) Issue(ctx context.Context, in IssueInput) (any, error) {
 }
 
 // jwtVCContexts are c's contexts, [ContextV1] when it lists none.
-func jwtVCContexts(c *Configuration) []string {
-	if len(c.Contexts) == 0 {
-		return []string{jwtvc.ContextV1}
+// With a credentialStatus, the Bitstring Status List context is added
+// (when the configuration does not list it) so that the status entry's
+// terms are defined for verifiers that process the credential as JSON-LD.
+func jwtVCContexts(c *Configuration, status bool) []string {
+	ctxs := c.Contexts
+	if len(ctxs) == 0 {
+		ctxs = []string{jwtvc.ContextV1}
 	}
-	return c.Contexts
+	if status && !slices.Contains(ctxs, jsonld.StatusListV1) {
+		ctxs = append(slices.Clip(ctxs), jsonld.StatusListV1)
+	}
+	return ctxs
 }
 
 // sameStringSet reports whether a and b hold the same strings, ignoring

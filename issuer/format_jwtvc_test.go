@@ -13,6 +13,7 @@ import (
 	"github.com/sanad-id/sanad/credential"
 	"github.com/sanad-id/sanad/credential/credtest"
 	"github.com/sanad-id/sanad/credential/did"
+	"github.com/sanad-id/sanad/credential/jsonld"
 	"github.com/sanad-id/sanad/credential/jwtvc"
 )
 
@@ -164,8 +165,8 @@ func TestJWTVCFormatIssue(t *testing.T) {
 			if got.ID != in.ID || got.Issuer != jvfIssuer || !got.ValidUntil.Equal(in.ValidUntil) || got.Status.(map[string]any)["statusListIndex"] != "7" {
 				t.Errorf("Issue(%s) = %+v, want id, issuer, validity and status of the input", tc.name, got)
 			}
-			if strings.Join(got.Types, ",") != "VerifiableCredential,NationalIDCredential" || len(got.Contexts) != 2 {
-				t.Errorf("Issue(%s) types %v, contexts %v, want the configuration's", tc.name, got.Types, got.Contexts)
+			if strings.Join(got.Types, ",") != "VerifiableCredential,NationalIDCredential" || len(got.Contexts) != 3 || got.Contexts[2] != jsonld.StatusListV1 {
+				t.Errorf("Issue(%s) types %v, contexts %v, want the configuration's plus the status list context", tc.name, got.Types, got.Contexts)
 			}
 			if got.Subject["fullName"] != "Amina K." {
 				t.Errorf("Issue(%s) subject = %v, want the rendered claims", tc.name, got.Subject)
@@ -198,7 +199,7 @@ func TestJWTVCFormatIssue(t *testing.T) {
 
 func TestDefaultFormats(t *testing.T) {
 	fs := DefaultFormats()
-	for _, name := range []string{credential.FormatJWTVC, credential.FormatSDJWTVC} {
+	for _, name := range []string{credential.FormatJWTVC, credential.FormatSDJWTVC, credential.FormatLDPVC} {
 		f, ok := fs[name]
 		if !ok {
 			t.Errorf("DefaultFormats() has no %s", name)
@@ -208,8 +209,8 @@ func TestDefaultFormats(t *testing.T) {
 			t.Errorf("DefaultFormats()[%s].Name() = %s", name, f.Name())
 		}
 	}
-	if len(fs) != 2 {
-		t.Errorf("DefaultFormats() = %d formats, want 2", len(fs))
+	if len(fs) != 3 {
+		t.Errorf("DefaultFormats() = %d formats, want 3", len(fs))
 	}
 	// Callers may add formats to the map they get.
 	fs["x"] = nil

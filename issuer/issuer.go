@@ -15,6 +15,7 @@ import (
 
 	"github.com/sanad-id/sanad/credential"
 	"github.com/sanad-id/sanad/credential/jsonld"
+	"github.com/sanad-id/sanad/credential/statuslist"
 	"github.com/sanad-id/sanad/idrepo/notify"
 	"github.com/sanad-id/sanad/internal/web"
 	"github.com/sanad-id/sanad/storage"
@@ -220,7 +221,19 @@ type Issuer struct {
 	byScope map[string]*Configuration
 	formats map[string]Format
 	ledger  *ledgerCommitter
+	status  *issuerStatus // nil without Config.StatusLists
 	log     *slog.Logger
+
+	// did is the issuer's DID (Config.DID or its default), whose document
+	// is served at didPath and built by didDoc.
+	did     string
+	didPath string
+	didDoc  *didDocCache
+	ed2020  bool // a configuration signs with Ed25519Signature2020
+	// loader loads the JSON-LD contexts of ldp_vc credentials; contexts
+	// are the template context files served under PathContexts.
+	loader   *jsonld.Loader
+	contexts map[contextKey]servedContext
 }
 
 // New checks cfg and returns an Issuer.
@@ -264,6 +277,18 @@ func New(cfg Config) (*Issuer, error) {
 	if cfg.RateLimit < -1 {
 		errs = append(errs, errors.New("issuer: RateLimit must be -1 (off), 0 (default) or positive"))
 	}
+	if cfg.StatusListSize == 0 {
+		cfg.StatusListSize = statuslist.DefaultSize
+	}
+	if cfg.StatusListSize < 1 || cfg.StatusListSize > maxStatusListSize {
+		errs = append(errs, fmt.Errorf("issuer: StatusListSize must be 1 to %d (0 for the default)", maxStatusListSize))
+	}
+	if cfg.StatusListTTL == 0 {
+		cfg.StatusListTTL = DefaultStatusListTTL
+	}
+	if cfg.StatusListTTL < 0 {
+		errs = append(errs, errors.New("issuer: StatusListTTL must not be negative"))
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -301,11 +326,25 @@ func New(cfg Config) (*Issuer, error) {
 			errs = append(errs, fmt.Errorf("issuer: configuration %q: no issuer key for signing_alg %q (have %v)", c.ID, c.SigningAlg, cfg.Signers.Algs()))
 		}
 	}
+	if err := is.initDID(); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, is.initContexts()...)
+	if cfg.StatusLists != nil && cfg.Signers != nil {
+		var err error
+		if is.status, err = newIssuerStatus(&cfg); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return is, nil
 }
+
+// maxStatusListSize is the most entries a status list may have: a token
+// list of that many 2-bit entries is as large as a list may be.
+const maxStatusListSize = statuslist.MaxListBytes * 4
 
 // Identifier is the credential issuer identifier.
 func (is *Issuer) Identifier() string { return is.cfg.CredentialIssuer }
@@ -344,8 +383,12 @@ func (is *Issuer) Register(r gin.IRouter, admin gin.IRouter) {
 	r.POST(p+PathCredential, is.handleCredential)
 	r.POST(p+PathNotification, is.handleNotification)
 	r.GET(p+PathOffer+"/:id", is.handleOfferByReference)
+	is.registerDID(r)
+	is.registerContexts(r)
+	is.registerStatusLists(r, p)
 	if admin != nil {
 		is.registerOfferAdmin(admin)
+		is.registerCredentialAdmin(admin)
 	}
 }
 

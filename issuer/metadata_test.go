@@ -569,6 +569,9 @@ func TestMetadataMembers(t *testing.T) {
 			only(where+".credential_definition", entry["credential_definition"], "type")
 		case credential.FormatSDJWTVC:
 			only(where, c, append(common, "vct")...)
+		case credential.FormatLDPVC:
+			only(where, c, append(common, "credential_definition")...)
+			only(where+".credential_definition", entry["credential_definition"], "@context", "type")
 		default:
 			t.Errorf("%s format = %v", where, entry["format"])
 		}

@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sanad-id/sanad/credential"
+	"github.com/sanad-id/sanad/credential/jsonld"
+	"github.com/sanad-id/sanad/credential/ldp"
 )
 
 // TemplateFile is the file of a credential configuration in its folder.
@@ -123,6 +126,8 @@ type templateYAML struct {
 	VCT            string          `yaml:"vct"`
 	Types          []string        `yaml:"types"`
 	Contexts       []string        `yaml:"contexts"`
+	DataModel      string          `yaml:"data_model"`
+	Cryptosuite    string          `yaml:"cryptosuite"`
 	LegacyTyp      bool            `yaml:"legacy_typ"`
 	Validity       string          `yaml:"validity"`
 	SigningAlg     string          `yaml:"signing_alg"`
@@ -161,6 +166,10 @@ var (
 	// templateW3CReserved are credentialSubject members a W3C format sets
 	// itself (id is the holder's DID).
 	templateW3CReserved = []string{"id"}
+	// templateDataModels are the W3C data models of ldp_vc, default first.
+	templateDataModels = []string{DataModel20, DataModel11}
+	// templateSuites are the cryptosuites of ldp_vc, default first.
+	templateSuites = []string{ldp.SuiteEdDSARDFC2022, ldp.SuiteECDSARDFC2019, ldp.SuiteEd25519Signature2020}
 )
 
 var (
@@ -170,6 +179,9 @@ var (
 	templateDaysPattern  = regexp.MustCompile(`^([0-9]{1,5})d$`)
 	templateYAMLUnknown  = regexp.MustCompile(`^line ([0-9]+): field (.+) not found in type \S+$`)
 	templateYAMLLine     = regexp.MustCompile(`^(?:yaml: )?line ([0-9]+): (.*)$`)
+	// templateContextFile is a contexts entry naming a JSON-LD context in
+	// the template folder.
+	templateContextFile = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.(?:jsonld|json)$`)
 )
 
 // loadTemplate reads and checks the configuration of folder dir.
@@ -179,7 +191,7 @@ func loadTemplate(fsys fs.FS, dir, issuerID string) (*Configuration, []error) {
 	if err != nil {
 		return nil, []error{templateErr(file, "", "%v", err)}
 	}
-	return parseTemplate(data, file, dir, issuerID)
+	return parseTemplate(fsys, data, file, dir, issuerID)
 }
 
 func readTemplateFile(fsys fs.FS, file string) ([]byte, error) {
@@ -201,8 +213,9 @@ func readTemplateFile(fsys fs.FS, file string) ([]byte, error) {
 	return data, nil
 }
 
-// parseTemplate decodes and checks one TemplateFile.
-func parseTemplate(data []byte, file, dir, issuerID string) (*Configuration, []error) {
+// parseTemplate decodes and checks one TemplateFile; the context files it
+// names are read from folder dir of fsys.
+func parseTemplate(fsys fs.FS, data []byte, file, dir, issuerID string) (*Configuration, []error) {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, templateErr(file, field, format, args...))
@@ -305,11 +318,15 @@ func parseTemplate(data []byte, file, dir, issuerID string) (*Configuration, []e
 			return ""
 		})
 		templateCheckList(bad, "contexts", c.Contexts, func(s string) string {
+			if templateContextFile.MatchString(s) {
+				return ""
+			}
 			if u, err := url.Parse(s); err != nil || !u.IsAbs() || u.Host == "" {
-				return "is not an absolute URL"
+				return "is not an absolute URL (nor the name of a context file of the template folder, such as context.jsonld)"
 			}
 			return ""
 		})
+		templateContextFiles(bad, fsys, c, issuerID)
 	} else {
 		if len(c.Types) > 0 {
 			bad("types", "applies only to %s", strings.Join(templateW3CFormats, ", "))
@@ -318,6 +335,8 @@ func parseTemplate(data []byte, file, dir, issuerID string) (*Configuration, []e
 			bad("contexts", "applies only to %s", strings.Join(templateW3CFormats, ", "))
 		}
 	}
+
+	templateLDP(bad, c, t.DataModel, t.Cryptosuite)
 
 	if t.Validity != "" {
 		d, err := templateValidity(t.Validity)
@@ -328,6 +347,8 @@ func parseTemplate(data []byte, file, dir, issuerID string) (*Configuration, []e
 	}
 
 	switch {
+	case c.SigningAlg == "" && c.Format == credential.FormatLDPVC:
+		// Derived from the cryptosuite (templateLDP), or the suite is bad.
 	case c.SigningAlg == "":
 		bad("signing_alg", "is required (one of %s)", strings.Join(templateAlgs, ", "))
 	case !slices.Contains(templateAlgs, c.SigningAlg):
@@ -420,6 +441,114 @@ func parseTemplate(data []byte, file, dir, issuerID string) (*Configuration, []e
 		return nil, errs
 	}
 	return c, nil
+}
+
+// templateLDP checks data_model and cryptosuite, which only ldp_vc has,
+// and sets c's DataModel, Cryptosuite and (when the template leaves it
+// out) SigningAlg, the algorithm of the suite's key.
+func templateLDP(bad func(string, string, ...any), c *Configuration, model, suite string) {
+	if c.Format != credential.FormatLDPVC {
+		if model != "" {
+			bad("data_model", "applies only to %s", credential.FormatLDPVC)
+		}
+		if suite != "" {
+			bad("cryptosuite", "applies only to %s", credential.FormatLDPVC)
+		}
+		return
+	}
+	if model == "" {
+		model = templateDataModels[0]
+	}
+	if suite == "" {
+		suite = templateSuites[0]
+	}
+	okModel := slices.Contains(templateDataModels, model)
+	if !okModel {
+		bad("data_model", "%q is not a W3C data model Sanad issues: write \"2.0\" or \"1.1\" (quoted)", model)
+	}
+	if !slices.Contains(templateSuites, suite) {
+		bad("cryptosuite", "%q is not a cryptosuite Sanad signs with (one of %s)", suite, strings.Join(templateSuites, ", "))
+		return
+	}
+	if suite == ldp.SuiteEd25519Signature2020 && okModel && model != DataModel11 {
+		bad("cryptosuite", "%s secures VCDM 1.1 credentials only: add data_model: \"1.1\"", suite)
+	}
+	c.DataModel, c.Cryptosuite = model, suite
+	alg, err := ldp.SuiteAlg(suite)
+	switch {
+	case err != nil:
+		bad("cryptosuite", "%v", err)
+	case c.SigningAlg == "":
+		c.SigningAlg = alg
+	case c.SigningAlg != alg:
+		bad("signing_alg", "%q does not sign %s, which needs a %s key (leave signing_alg out to take it from the cryptosuite)", c.SigningAlg, suite, alg)
+	}
+}
+
+// templateContextFiles resolves the contexts entries of c that name files
+// of the template folder: each becomes the URL the issuer serves it at,
+// "<issuerID>/contexts/<id>/<file>", and its content goes to
+// c.ContextFiles. The content must be a JSON object with an @context.
+func templateContextFiles(bad func(string, string, ...any), fsys fs.FS, c *Configuration, issuerID string) {
+	for i, name := range c.Contexts {
+		if !templateContextFile.MatchString(name) || slices.Index(c.Contexts, name) < i {
+			continue
+		}
+		field := "contexts[" + strconv.Itoa(i) + "]"
+		data, err := readContextFile(fsys, path.Join(c.Dir, name))
+		if err != nil {
+			bad(field, "%s: %v", name, err)
+			continue
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			bad(field, "%s is not a JSON object: %v", name, err)
+			continue
+		}
+		if _, ok := doc["@context"]; !ok {
+			bad(field, "%s is not a JSON-LD context: it has no @context member", name)
+			continue
+		}
+		u, err := url.Parse(issuerID)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			bad(field, "%s is a file, and the issuer identifier %q is not an http(s) URL to serve it at", name, issuerID)
+			continue
+		}
+		ctxURL := ContextURL(issuerID, c.ID, name)
+		if c.ContextFiles == nil {
+			c.ContextFiles = map[string][]byte{}
+		}
+		c.ContextFiles[ctxURL] = data
+		c.Contexts[i] = ctxURL
+	}
+}
+
+// ContextURL is the URL at which the issuer identified by issuerID serves
+// the context file name of configuration id: every contexts entry of a
+// template that names a file resolves to it.
+func ContextURL(issuerID, id, name string) string {
+	return strings.TrimRight(issuerID, "/") + PathContexts + "/" + url.PathEscape(id) + "/" + url.PathEscape(name)
+}
+
+// readContextFile reads a context file of a template folder, at most
+// jsonld.MaxContextSize bytes.
+func readContextFile(fsys fs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errors.New("no such file in the template folder")
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, jsonld.MaxContextSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > jsonld.MaxContextSize {
+		return nil, fmt.Errorf("larger than %d bytes", jsonld.MaxContextSize)
+	}
+	return data, nil
 }
 
 // templateYAMLError turns a message of the YAML decoder into a

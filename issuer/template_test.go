@@ -61,10 +61,10 @@ func TestLoadTemplatesBuiltIn(t *testing.T) {
 	for _, c := range configs {
 		ids = append(ids, c.ID)
 	}
-	if want := []string{"national-id-jwt-vc", "national-id-sd-jwt"}; !slices.Equal(ids, want) {
+	if want := []string{"national-id-jwt-vc", "national-id-ldp", "national-id-ldp-2020", "national-id-sd-jwt"}; !slices.Equal(ids, want) {
 		t.Fatalf("LoadTemplates(built-in) ids = %v, want %v", ids, want)
 	}
-	jwt, sd := configs[0], configs[1]
+	jwt, sd := configs[0], configs[3]
 	if jwt.Format != "jwt_vc_json" || jwt.Scope != "national_id_jwt_vc" ||
 		!slices.Equal(jwt.Types, []string{"VerifiableCredential", "NationalIDCredential"}) ||
 		!slices.Equal(jwt.Contexts, []string{"https://www.w3.org/2018/credentials/v1"}) {

@@ -1,8 +1,9 @@
 // Package templates holds the credential templates built into Sanad: one
 // folder per credential configuration, each with a credential.yaml that
-// issuer.LoadTemplates reads (README.md describes the format). They are
-// data, embedded so that the binary issues the demo credentials with no
-// templates folder on disk.
+// issuer.LoadTemplates reads (README.md describes the format) and, for
+// ldp_vc, the JSON-LD context files it names. They are data, embedded so
+// that the binary issues the demo credentials with no templates folder on
+// disk.
 package templates
 
 import (
@@ -10,7 +11,7 @@ import (
 	"io/fs"
 )
 
-//go:embed */credential.yaml
+//go:embed */credential.yaml */*.jsonld
 var files embed.FS
 
 // FS returns the built-in templates, for issuer.LoadTemplates.

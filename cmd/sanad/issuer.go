@@ -92,6 +92,7 @@ func openIssuer(cfg config.Config, db storage.Durable, state storage.State, ks k
 	}
 	is, err := issuer.New(issuer.Config{
 		CredentialIssuer:     id,
+		DID:                  ic.DID,
 		Display:              display,
 		AuthorizationServers: authorizationServers(cfg),
 		Configurations:       configs,
@@ -100,6 +101,9 @@ func openIssuer(cfg config.Config, db storage.Durable, state storage.State, ks k
 		Data:                 repo,
 		Persons:              persons,
 		Ledger:               db,
+		StatusLists:          db,
+		StatusListSize:       ic.StatusListSize,
+		StatusListTTL:        ic.StatusListTTL,
 		State:                state,
 		Signers:              issuer.NewKeySigners(ks.Service, keys.PurposeCredentialSigning),
 		Notifier:             notifier,

@@ -174,6 +174,18 @@ func TestServeDemoEndToEnd(t *testing.T) {
 		t.Errorf("POST /client-mgmt/client = %d %v, want 200", code, out)
 	}
 
+	// The ledger and status lists of the issuer: the admin API behind the
+	// token, and publication at the issuer's path.
+	if code, _, _ := call(t, "GET", s.base+"/v1/credentials", "wrong", ""); code != 401 {
+		t.Errorf("GET /v1/credentials with a wrong token = %d, want 401", code)
+	}
+	if code, _, out := call(t, "GET", s.base+"/v1/credentials?status=REVOKED", strings.TrimSpace(string(token)), ""); code != 200 || out["credentials"] == nil {
+		t.Errorf("GET /v1/credentials = %d %v, want 200 with a credentials list", code, out)
+	}
+	if code, body := get(t, s.base+"/issuer/status/AAAAAAAAAAAAAAAAAAAAAA/revocation"); code != 404 || !strings.Contains(string(body), "not_found") {
+		t.Errorf("GET an unknown status list = %d %s, want a JSON 404", code, body)
+	}
+
 	// `sanad keys rotate` from another "process" while the server runs.
 	code, out, errOut := runCLI(t, cleanEnv, "keys", "rotate", "--purpose", "oidc-signing", "--data-dir", dir)
 	if code != 0 {

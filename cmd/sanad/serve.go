@@ -188,6 +188,7 @@ func printBanner(e env, cfg config.Config, addr string, components []string, dem
 		u, _ := url.Parse(id)
 		fmt.Fprintf(e.stdout, "  Credential issuer:        %s/.well-known/openid-credential-issuer%s\n", base, strings.TrimRight(u.EscapedPath(), "/"))
 		fmt.Fprintf(e.stdout, "  Credential offers:        %s/v1/credential-offers (admin token; docs/issuer.md)\n", base)
+		fmt.Fprintf(e.stdout, "  Issued credentials:       %s/v1/credentials (admin token; revoke, suspend, reinstate: docs/api/issuer-admin.yaml)\n", base)
 	}
 	if bankURL != "" {
 		fmt.Fprintf(e.stdout, "  Demo bank (log in here):  %s\n", bankURL)

@@ -62,6 +62,12 @@ type Issuer struct {
 	// credential access tokens are told apart from userinfo tokens by
 	// their audience.
 	ID string `yaml:"id"`
+	// DID is the issuer's did:web DID: the issuer of its ldp_vc and W3C
+	// status list credentials, whose document (the credential signing
+	// keys) the issuer serves at the path the DID names. Empty means the
+	// did:web of the issuer identifier's host (https://id.example/issuer
+	// gives did:web:id.example, served at /.well-known/did.json).
+	DID string `yaml:"did"`
 	// Display names the issuer in wallets, per locale (BCP 47, e.g. "en");
 	// empty means "Sanad" in English, French and Arabic.
 	Display []IssuerDisplay `yaml:"display"`
@@ -81,6 +87,13 @@ type Issuer struct {
 	// RateLimit is the nonce requests per client IP and minute (1200); -1
 	// disables the limit (load tests only).
 	RateLimit int `yaml:"rate_limit"`
+	// StatusListSize is the number of entries of a new status list
+	// (131072); at least 131072, the W3C Bitstring Status List minimum,
+	// so that an index hides among as many credentials.
+	StatusListSize int64 `yaml:"status_list_size"`
+	// StatusListTTL is how long verifiers may cache a published status
+	// list (5s): the longest a revocation or suspension takes to show.
+	StatusListTTL time.Duration `yaml:"status_list_ttl"`
 	// X5CFile is an optional PEM certificate chain (leaf first) for the
 	// credential signing key, sent as x5c in SD-JWT VCs.
 	X5CFile string `yaml:"x5c_file"`
@@ -90,6 +103,14 @@ type Issuer struct {
 	// the token claim holding the resident's individual id.
 	AuthorizationServer ExternalAS `yaml:"authorization_server"`
 }
+
+// Bounds of issuer.status_list_size: the W3C Bitstring Status List
+// minimum (statuslist.MinEntries), and the largest list package issuer
+// accepts (a token list of 2-bit entries in 16 MiB).
+const (
+	statusListMinSize = 131072
+	statusListMaxSize = 16 << 20 * 4
+)
 
 // IssuerDisplay is the issuer's name and logo in one locale.
 type IssuerDisplay struct {
@@ -518,6 +539,11 @@ func (c *Config) validate(serving bool) error {
 			bad("issuer.id", "must differ from public_url, the OpenID provider's issuer")
 		}
 	}
+	if d := is.DID; d != "" {
+		if id, ok := strings.CutPrefix(d, "did:web:"); !ok || id == "" || strings.ContainsAny(id, "#/?") {
+			bad("issuer.did", "must be a did:web DID without fragment, such as did:web:id.example")
+		}
+	}
 	if is.BatchSize < 0 || is.BatchSize > 100 {
 		bad("issuer.batch_size", "must be between 1 and 100 (0 for the default)")
 	}
@@ -536,6 +562,12 @@ func (c *Config) validate(serving bool) error {
 	}
 	if is.TxCodeAttempts < 0 {
 		bad("issuer.tx_code_attempts", "must not be negative")
+	}
+	if is.StatusListSize != 0 && (is.StatusListSize < statusListMinSize || is.StatusListSize > statusListMaxSize) {
+		bad("issuer.status_list_size", "must be between %d and %d (0 for the default), got %d", statusListMinSize, statusListMaxSize, is.StatusListSize)
+	}
+	if is.StatusListTTL < 0 || is.StatusListTTL > time.Hour {
+		bad("issuer.status_list_ttl", "must be between 0 (the default, 5s) and 1h, got %s", is.StatusListTTL)
 	}
 	for _, d := range []struct {
 		name string

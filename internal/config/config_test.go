@@ -35,6 +35,9 @@ http:
 		"SANAD_MASTER_KEY=abc",
 		"SANAD_ADMIN_TOKEN=" + strings.Repeat("t", 40),
 		"SANAD_HTTP_IDLE_TIMEOUT=9s",
+		"SANAD_ISSUER_STATUS_LIST_TTL=2s",
+		"SANAD_ISSUER_STATUS_LIST_SIZE=262144",
+		"SANAD_ISSUER_DID=did:web:id.example.gov:issuer",
 		"SANAD_TEST_POSTGRES_URL=ignored",
 		"PATH=/usr/bin",
 	})
@@ -54,6 +57,9 @@ http:
 		{"state.driver from env", cfg.State.Driver, "redis"},
 		{"master key alias", cfg.Keys.MasterKey.Reveal(), "abc"},
 		{"default kept", cfg.HTTP.ShutdownTimeout, 20 * time.Second},
+		{"issuer.status_list_ttl from env", cfg.Issuer.StatusListTTL, 2 * time.Second},
+		{"issuer.status_list_size from env", cfg.Issuer.StatusListSize, int64(262144)},
+		{"issuer.did from env", cfg.Issuer.DID, "did:web:id.example.gov:issuer"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -95,12 +101,16 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	cfg.Storage.Driver = "postgres"
 	cfg.State.Driver = "memcached"
 	cfg.Admin.Token = "short"
+	cfg.Issuer.StatusListSize = 1000
+	cfg.Issuer.StatusListTTL = -time.Second
+	cfg.Issuer.DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 	err := cfg.Validate()
 	if err == nil {
 		t.Fatal("Validate() = nil, want errors")
 	}
 	for _, want := range []string{"addr", "public_url", `"bank"`, "log.format", "http.read_timeout",
-		"storage.postgres_url", "state.driver", "admin.token", "keys.master_key"} {
+		"storage.postgres_url", "state.driver", "admin.token", "keys.master_key",
+		"issuer.status_list_size", "issuer.status_list_ttl", "issuer.did"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() error lacks %q:\n%v", want, err)
 		}

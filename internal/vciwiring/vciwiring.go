@@ -86,3 +86,19 @@ func (f Persons) FindPerson(ctx context.Context, individualID string) (string, m
 	}
 	return p.ID, p.Identity, nil
 }
+
+var _ issuer.ResidentFinder = Persons{}
+
+// FindResident implements issuer.ResidentFinder: the resident individualID
+// names whatever its status, so that the credentials of a deactivated or
+// blocked resident can be revoked.
+func (f Persons) FindResident(ctx context.Context, individualID string) (string, error) {
+	p, err := idrepo.Directory{Repo: f.Repo}.Lookup(ctx, individualID)
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, authn.ErrInvalidIdentifier) {
+		return "", issuer.ErrUnknownPerson
+	}
+	if err != nil {
+		return "", err
+	}
+	return p.ID, nil
+}

@@ -4,10 +4,10 @@
 // OpenID provider is its authorization server (it verifies the access
 // tokens, redeems the pre-authorized codes and mints the c_nonce of token
 // responses), the ID repository with the demo residents, the durable store
-// as the ledger, the stack's State, and the keys service's credential
-// signing keys; tx_codes go to the stack's inbox. It also plays the wallet's
-// side: key proofs, credential, nonce and notification requests, and the
-// operator's offers API.
+// as the ledger and the status lists, the stack's State, and the keys
+// service's credential signing keys; tx_codes go to the stack's inbox. It
+// also plays the wallet's side: key proofs, credential, nonce and
+// notification requests, and the operator's offers API.
 package issuertest
 
 import (
@@ -130,6 +130,7 @@ func newIssuer(s *oidctest.Stack, durable storage.Durable, state storage.State, 
 		Data:                 s.Repo,
 		Persons:              vciwiring.Persons{Repo: s.Repo},
 		Ledger:               durable,
+		StatusLists:          durable,
 		State:                state,
 		Signers:              issuer.NewKeySigners(s.Keys, keys.PurposeCredentialSigning),
 		Notifier:             s.Inbox,

@@ -1,0 +1,504 @@
+package issuer
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+
+	"github.com/sanad-id/sanad/credential"
+	"github.com/sanad-id/sanad/credential/credtest"
+	"github.com/sanad-id/sanad/credential/did"
+	"github.com/sanad-id/sanad/credential/ldp"
+	"github.com/sanad-id/sanad/credential/statuslist"
+	"github.com/sanad-id/sanad/storage"
+)
+
+// stSigners holds an ES256 and an Ed25519 issuer key.
+type stSigners struct{ es256, eddsa *credtest.Signer }
+
+func (s *stSigners) Signer(alg string) (credential.Signer, error) {
+	switch alg {
+	case "ES256":
+		return s.es256, nil
+	case "EdDSA":
+		return s.eddsa, nil
+	}
+	return nil, fmt.Errorf("stSigners: no %s key", alg)
+}
+
+func (s *stSigners) Algs() []string { return []string{"ES256", "EdDSA"} }
+
+func (s *stSigners) JWKS(context.Context) (jwk.Set, error) {
+	set := jwk.NewSet()
+	for _, sg := range []*credtest.Signer{s.es256, s.eddsa} {
+		k, err := jwk.Import(sg.Public())
+		if err != nil {
+			return nil, err
+		}
+		if err := k.Set(jwk.KeyIDKey, sg.KeyID()); err != nil {
+			return nil, err
+		}
+		if err := set.AddKey(k); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
+}
+
+// stEnv is the credential fixture with status lists, both issuer keys and
+// the admin API mounted (without a token: the admin router's guard is
+// cmd/sanad's).
+type stEnv struct {
+	*crEnv
+	lists   *stLists
+	signers *stSigners
+	router  *gin.Engine
+}
+
+func newStEnv(t *testing.T, opts ...crOptions) *stEnv {
+	t.Helper()
+	e := &stEnv{lists: &stLists{}, signers: &stSigners{
+		es256: credtest.NewSigner(t, "ES256", "issuer-es256"),
+		eddsa: credtest.NewSigner(t, "EdDSA", "issuer-ed25519"),
+	}}
+	e.crEnv = newCrEnv(t, append([]crOptions{func(c *Config) {
+		c.StatusLists = e.lists
+		c.StatusListSize = 1000
+		c.Signers = e.signers
+	}}, opts...)...)
+	e.router = gin.New()
+	e.is.Register(e.router, e.router.Group(""))
+	return e
+}
+
+// get sends GET path with header pairs (name, value, ...).
+func (e *stEnv) get(path string, header ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	e.router.ServeHTTP(w, r)
+	return w
+}
+
+// stPath is the path of list id (W3C: of purpose) under the fixture's
+// issuer.
+func stPath(id, purpose string) string {
+	p := "/vci" + PathStatus + "/" + id
+	if purpose != "" {
+		p += "/" + purpose
+	}
+	return p
+}
+
+// newList allocates one entry on a new list of kind and returns its list.
+func (e *stEnv) newList(t *testing.T, kind string) string {
+	t.Helper()
+	slots, err := e.is.status.alloc.allocate(t.Context(), kind, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slots[0].List
+}
+
+// tokenList verifies a status list token answer of list id.
+func (e *stEnv) tokenList(t *testing.T, w *httptest.ResponseRecorder, id string) *statuslist.TokenList {
+	t.Helper()
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET token list = %d %s, want 200", w.Code, w.Body)
+	}
+	keys := func(kid string) (crypto.PublicKey, error) {
+		if kid != e.signers.es256.KeyID() {
+			return nil, fmt.Errorf("unknown kid %q", kid)
+		}
+		return e.signers.es256.Public(), nil
+	}
+	l, err := statuslist.ParseToken(t.Context(), w.Body.String(), crIssuer+PathStatus+"/"+id, keys, e.clock.Now())
+	if err != nil {
+		t.Fatalf("ParseToken = %v", err)
+	}
+	return l
+}
+
+// w3cList verifies a W3C status list credential answer and returns its
+// list.
+func (e *stEnv) w3cList(t *testing.T, w *httptest.ResponseRecorder, id, purpose string) *statuslist.List {
+	t.Helper()
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET W3C list = %d %s, want 200", w.Code, w.Body)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	didDoc, err := e.is.DIDDocument(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := did.NewTrustList(didDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ldp.Verify(t.Context(), doc, ldp.VerifyOptions{
+		Loader: e.is.Contexts(), Methods: trust, Controller: e.is.DID(),
+		Suites: []string{ldp.SuiteEdDSARDFC2022},
+	})
+	if err != nil {
+		t.Fatalf("ldp.Verify(status list credential) = %v", err)
+	}
+	if res.Suite != ldp.SuiteEdDSARDFC2022 {
+		t.Errorf("status list proof suite %s, want %s", res.Suite, ldp.SuiteEdDSARDFC2022)
+	}
+	l, err := statuslist.ParseListCredential(doc)
+	if err != nil {
+		t.Fatalf("ParseListCredential = %v", err)
+	}
+	if want := crIssuer + PathStatus + "/" + id + "/" + purpose; l.ID != want || l.Issuer != e.is.DID() || len(l.Purposes) != 1 || l.Purposes[0] != purpose {
+		t.Errorf("list credential id %s, issuer %s, purposes %v; want %s, %s, [%s]", l.ID, l.Issuer, l.Purposes, want, e.is.DID(), purpose)
+	}
+	if err := l.Valid(e.clock.Now()); err != nil {
+		t.Errorf("list credential is not valid now: %v", err)
+	}
+	sub, _ := doc["credentialSubject"].(map[string]any)
+	if ttl, _ := sub["ttl"].(float64); ttl != float64(DefaultStatusListTTL.Milliseconds()) {
+		t.Errorf("credentialSubject.ttl = %v, want %d (ms)", sub["ttl"], DefaultStatusListTTL.Milliseconds())
+	}
+	return l
+}
+
+// wantCaching checks the caching headers of a list answer.
+func wantCaching(t *testing.T, w *httptest.ResponseRecorder) {
+	t.Helper()
+	h := w.Header()
+	if cc := h.Get("Cache-Control"); cc != "public, max-age=5" {
+		t.Errorf("Cache-Control = %q, want public, max-age=5", cc)
+	}
+	if h.Get("ETag") == "" || h.Get("Last-Modified") == "" || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Vary") != "Accept" {
+		t.Errorf("headers %v, want ETag, Last-Modified, Access-Control-Allow-Origin *, Vary Accept", h)
+	}
+}
+
+func TestStatusListTokenPublication(t *testing.T) {
+	e := newStEnv(t)
+	id := e.newList(t, storage.StatusListToken)
+	w := e.get(stPath(id, ""))
+	if ct := w.Header().Get("Content-Type"); ct != "application/statuslist+jwt" {
+		t.Errorf("Content-Type = %q, want application/statuslist+jwt", ct)
+	}
+	wantCaching(t, w)
+	l := e.tokenList(t, w, id)
+	if l.Bits() != 2 || l.Len() < 1000 {
+		t.Fatalf("token list of %d %d-bit entries, want 1000 2-bit entries", l.Len(), l.Bits())
+	}
+	for i := range 1000 {
+		if v, _ := l.Get(i); v != statuslist.TokenValid {
+			t.Fatalf("fresh list: entry %d = %d, want valid", i, v)
+		}
+	}
+	etag := w.Header().Get("ETag")
+
+	// The same version: 304 with the same ETag, and no rebuild.
+	_, before := e.lists.counts()
+	w = e.get(stPath(id, ""), "If-None-Match", etag)
+	if w.Code != http.StatusNotModified || w.Body.Len() != 0 || w.Header().Get("ETag") != etag {
+		t.Errorf("If-None-Match %s = %d (ETag %s), want 304 with the same ETag", etag, w.Code, w.Header().Get("ETag"))
+	}
+	w = e.get(stPath(id, ""), "If-Modified-Since", e.clock.Now().Add(time.Second).UTC().Format(http.TimeFormat))
+	if w.Code != http.StatusNotModified {
+		t.Errorf("If-Modified-Since after signing = %d, want 304", w.Code)
+	}
+	if _, after := e.lists.counts(); after != before {
+		t.Errorf("StatusEntries called %d times for unchanged lists, want 0", after-before)
+	}
+
+	// A revocation and a suspension: a new version, shown at once.
+	if err := e.lists.set(id, 7, storage.CredentialRevoked); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.lists.set(id, 900, storage.CredentialSuspended); err != nil {
+		t.Fatal(err)
+	}
+	w = e.get(stPath(id, ""), "If-None-Match", etag)
+	if w.Code != http.StatusOK || w.Header().Get("ETag") == etag {
+		t.Fatalf("after a status change: %d, ETag %s; want 200 and a new ETag", w.Code, w.Header().Get("ETag"))
+	}
+	l = e.tokenList(t, w, id)
+	for i, want := range map[int]uint8{7: statuslist.TokenInvalid, 900: statuslist.TokenSuspended, 8: statuslist.TokenValid, 0: statuslist.TokenValid} {
+		if v, _ := l.Get(i); v != want {
+			t.Errorf("entry %d = %d, want %d", i, v, want)
+		}
+	}
+}
+
+func TestStatusListTokenClaims(t *testing.T) {
+	e := newStEnv(t, func(c *Config) { c.StatusListTTL = 30 * time.Second })
+	id := e.newList(t, storage.StatusListToken)
+	w := e.get(stPath(id, ""), "Accept", "application/statuslist+jwt")
+	tok, err := statuslist.VerifyToken(t.Context(), w.Body.String(), crIssuer+PathStatus+"/"+id,
+		func(string) (crypto.PublicKey, error) { return e.signers.es256.Public(), nil }, e.clock.Now())
+	if err != nil {
+		t.Fatalf("VerifyToken = %v", err)
+	}
+	now := e.clock.Now().Truncate(time.Second)
+	if tok.Issuer != crIssuer || !tok.IssuedAt.Equal(now) || !tok.ExpiresAt.Equal(now.Add(StatusListValidity)) || tok.TTL != 30*time.Second {
+		t.Errorf("token iss %s, iat %s, exp %s, ttl %s; want %s, %s, %s, 30s", tok.Issuer, tok.IssuedAt, tok.ExpiresAt, tok.TTL, crIssuer, now, now.Add(StatusListValidity))
+	}
+	hdr, err := statuslist.PeekTokenHeader(w.Body.String())
+	if err != nil || len(hdr.X5C) != len(e.x5c) || hdr.Alg != "ES256" {
+		t.Errorf("token header %+v (%v), want ES256 with the issuer's x5c", hdr, err)
+	}
+	if cc := w.Header().Get("Cache-Control"); cc != "public, max-age=30" {
+		t.Errorf("Cache-Control = %q, want public, max-age=30", cc)
+	}
+}
+
+func TestStatusListW3CPublication(t *testing.T) {
+	e := newStEnv(t)
+	id := e.newList(t, storage.StatusListW3C)
+	if err := e.lists.set(id, 3, storage.CredentialRevoked); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.lists.set(id, 4, storage.CredentialSuspended); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		purpose  string
+		set, clr int
+	}{
+		{statuslist.PurposeRevocation, 3, 4},
+		{statuslist.PurposeSuspension, 4, 3},
+	} {
+		t.Run(tc.purpose, func(t *testing.T) {
+			w := e.get(stPath(id, tc.purpose))
+			if ct := w.Header().Get("Content-Type"); ct != MediaTypeVC {
+				t.Errorf("Content-Type = %q, want %s", ct, MediaTypeVC)
+			}
+			wantCaching(t, w)
+			l := e.w3cList(t, w, id, tc.purpose)
+			if l.Bits.Len() < statuslist.MinEntries {
+				t.Errorf("list of %d bits, want at least %d", l.Bits.Len(), statuslist.MinEntries)
+			}
+			if on, _ := l.Bits.Get(tc.set); !on {
+				t.Errorf("bit %d is clear, want set", tc.set)
+			}
+			if on, _ := l.Bits.Get(tc.clr); on {
+				t.Errorf("bit %d is set, want clear", tc.clr)
+			}
+		})
+	}
+}
+
+func TestStatusListNegotiationAndErrors(t *testing.T) {
+	e := newStEnv(t)
+	tok := e.newList(t, storage.StatusListToken)
+	w3c := e.newList(t, storage.StatusListW3C)
+	e.lists.add(storage.StatusList{ID: "other-issuer", Issuer: "https://other.example", Kind: storage.StatusListToken, Size: 8, Key: make([]byte, 32)})
+	for _, tc := range []struct {
+		name, path, accept string
+		status             int
+		contentType        string
+	}{
+		{"token, no Accept", stPath(tok, ""), "", 200, "application/statuslist+jwt"},
+		{"token, wildcard", stPath(tok, ""), "*/*", 200, "application/statuslist+jwt"},
+		{"token, CWT refused", stPath(tok, ""), "application/statuslist+cwt", 406, ""},
+		{"token, CWT preferred", stPath(tok, ""), "application/statuslist+cwt, application/statuslist+jwt;q=0.5", 200, "application/statuslist+jwt"},
+		{"token, JWT q=0", stPath(tok, ""), "application/statuslist+jwt;q=0", 406, ""},
+		{"W3C, ld+json", stPath(w3c, "revocation"), "application/ld+json", 200, "application/ld+json"},
+		{"W3C, vc", stPath(w3c, "suspension"), "application/vc", 200, MediaTypeVC},
+		{"W3C, browser", stPath(w3c, "revocation"), "text/html,application/xhtml+xml,*/*;q=0.8", 200, MediaTypeVC},
+		{"W3C, JWT refused", stPath(w3c, "revocation"), "application/vc+jwt", 406, ""},
+		{"token list at a W3C path", stPath(tok, "revocation"), "", 404, ""},
+		{"W3C list at the token path", stPath(w3c, ""), "", 404, ""},
+		{"W3C list, other purpose", stPath(w3c, "refresh"), "", 404, ""},
+		{"unknown list", stPath("AAAAAAAAAAAAAAAAAAAAAA", ""), "", 404, ""},
+		{"malformed id", stPath("a.b", ""), "", 404, ""},
+		{"another issuer's list", stPath("other-issuer", ""), "", 404, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := e.get(tc.path, "Accept", tc.accept)
+			if w.Code != tc.status {
+				t.Fatalf("GET %s (Accept %q) = %d %s, want %d", tc.path, tc.accept, w.Code, w.Body, tc.status)
+			}
+			if tc.status == 200 {
+				if ct := w.Header().Get("Content-Type"); ct != tc.contentType {
+					t.Errorf("Content-Type = %q, want %q", ct, tc.contentType)
+				}
+				return
+			}
+			var body map[string]any
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body["error"] == nil {
+				t.Errorf("error body %s is not a JSON error", w.Body)
+			}
+			if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("error Cache-Control = %q, want no-store", cc)
+			}
+		})
+	}
+}
+
+func TestStatusListWithoutStatusLists(t *testing.T) {
+	e := newCrEnv(t)
+	r := httptest.NewRequest(http.MethodGet, stPath("AAAAAAAAAAAAAAAAAAAAAA", ""), nil)
+	w := httptest.NewRecorder()
+	e.router.ServeHTTP(w, r)
+	if w.Code != http.StatusNotFound {
+		t.Errorf("GET a list of an issuer without status lists = %d, want 404", w.Code)
+	}
+}
+
+func TestStatusListOneRebuildAtATime(t *testing.T) {
+	e := newStEnv(t)
+	id := e.newList(t, storage.StatusListToken)
+	if w := e.get(stPath(id, "")); w.Code != http.StatusOK {
+		t.Fatalf("first GET = %d", w.Code)
+	}
+	if err := e.lists.set(id, 1, storage.CredentialRevoked); err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan struct{})
+	e.lists.mu.Lock()
+	e.lists.entriesGate = gate
+	e.lists.mu.Unlock()
+	_, before := e.lists.counts()
+
+	const n = 20
+	var wg sync.WaitGroup
+	codes := make([]int, n)
+	etags := make([]string, n)
+	for i := range n {
+		wg.Go(func() {
+			w := e.get(stPath(id, ""))
+			codes[i], etags[i] = w.Code, w.Header().Get("ETag")
+		})
+	}
+	// Let every request reach the cache before the one rebuild finishes.
+	time.Sleep(100 * time.Millisecond)
+	close(gate)
+	wg.Wait()
+	if _, after := e.lists.counts(); after-before != 1 {
+		t.Errorf("%d concurrent GETs after a change read the statuses %d times, want once", n, after-before)
+	}
+	for i := range n {
+		if codes[i] != http.StatusOK || etags[i] != etags[0] {
+			t.Errorf("GET %d = %d, ETag %s; want 200 and the one rebuilt list's ETag %s", i, codes[i], etags[i], etags[0])
+		}
+	}
+}
+
+func TestStatusListRefreshedBeforeExpiry(t *testing.T) {
+	e := newStEnv(t)
+	id := e.newList(t, storage.StatusListToken)
+	first := e.get(stPath(id, ""))
+	e.clock.Advance(StatusListValidity/2 - time.Second)
+	if w := e.get(stPath(id, "")); w.Header().Get("ETag") != first.Header().Get("ETag") {
+		t.Errorf("list re-signed before half its validity")
+	}
+	e.clock.Advance(2 * time.Second)
+	w := e.get(stPath(id, ""), "If-None-Match", first.Header().Get("ETag"))
+	if w.Code != http.StatusOK || w.Header().Get("ETag") == first.Header().Get("ETag") {
+		t.Fatalf("after half the validity: %d, ETag %s; want a newly signed list", w.Code, w.Header().Get("ETag"))
+	}
+	// The new one is valid for StatusListValidity from now.
+	e.tokenList(t, w, id)
+	e.clock.Advance(StatusListValidity - time.Minute)
+	e.tokenList(t, w, id)
+}
+
+func TestNegotiate(t *testing.T) {
+	offered := []string{"application/vc", "application/ld+json", "application/json"}
+	for _, tc := range []struct{ name, accept, want string }{
+		{"empty", "", "application/vc"},
+		{"any", "*/*", "application/vc"},
+		{"exact second", "application/ld+json", "application/ld+json"},
+		{"type wildcard", "application/*", "application/vc"},
+		{"case and spaces", " Application/JSON ; q=0.9 ", "application/json"},
+		{"by weight", "application/json;q=0.5, application/ld+json;q=0.8", "application/ld+json"},
+		{"exact before wildcard", "*/*, application/json", "application/json"},
+		{"none", "text/html", ""},
+		{"refused by q=0", "application/vc;q=0, application/ld+json;q=0, application/json;q=0", ""},
+		{"bad q", "application/vc;q=2", ""},
+		{"text wildcard", "text/*", ""},
+		{"garbage", ";;,,;q", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := negotiate(tc.accept, offered); got != tc.want {
+				t.Errorf("negotiate(%q) = %q, want %q", tc.accept, got, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzNegotiate(f *testing.F) {
+	for _, s := range []string{"", "*/*", "application/vc;q=0.5, application/json", "text/*;q=0", ";;,", "application/statuslist+cwt", strings.Repeat("a/b,", 100)} {
+		f.Add(s)
+	}
+	offered := []string{"application/statuslist+jwt", "application/json"}
+	f.Fuzz(func(t *testing.T, accept string) {
+		got := negotiate(accept, offered)
+		if got != "" && got != offered[0] && got != offered[1] {
+			t.Fatalf("negotiate(%q) = %q, not an offered type", accept, got)
+		}
+		if strings.TrimSpace(accept) == "" && got != offered[0] {
+			t.Fatalf("negotiate(%q) = %q, want the first offered type", accept, got)
+		}
+	})
+}
+
+func TestNotModified(t *testing.T) {
+	signed := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	s := &signedList{etag: `W/"4-1772359200"`, signedAt: signed}
+	for _, tc := range []struct {
+		name   string
+		header []string
+		want   bool
+	}{
+		{"none", nil, false},
+		{"same tag", []string{"If-None-Match", `W/"4-1772359200"`}, true},
+		{"strong form of the tag", []string{"If-None-Match", `"4-1772359200"`}, true},
+		{"among others", []string{"If-None-Match", `"x", W/"4-1772359200"`}, true},
+		{"star", []string{"If-None-Match", "*"}, true},
+		{"other tag", []string{"If-None-Match", `W/"5-1772359200"`}, false},
+		{"other tag wins over date", []string{"If-None-Match", `"x"`, "If-Modified-Since", signed.Add(time.Hour).Format(http.TimeFormat)}, false},
+		{"modified since before", []string{"If-Modified-Since", signed.Add(-time.Second).Format(http.TimeFormat)}, false},
+		{"modified since same", []string{"If-Modified-Since", signed.Format(http.TimeFormat)}, true},
+		{"bad date", []string{"If-Modified-Since", "yesterday"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			for i := 0; i+1 < len(tc.header); i += 2 {
+				r.Header.Set(tc.header[i], tc.header[i+1])
+			}
+			if got := notModified(r, s); got != tc.want {
+				t.Errorf("notModified(%v) = %v, want %v", tc.header, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestStatusListETagNamesVersion: the ETag carries the version the body
+// shows, so a change always changes it.
+func TestStatusListETagNamesVersion(t *testing.T) {
+	e := newStEnv(t)
+	id := e.newList(t, storage.StatusListW3C)
+	for v := 1; v <= 3; v++ {
+		if err := e.lists.set(id, int64(v), storage.CredentialRevoked); err != nil {
+			t.Fatal(err)
+		}
+		w := e.get(stPath(id, statuslist.PurposeRevocation))
+		if tag := w.Header().Get("ETag"); !strings.HasPrefix(tag, `W/"`+strconv.Itoa(v)+"-") {
+			t.Errorf("ETag after %d changes = %s, want version %d in it", v, tag, v)
+		}
+	}
+}
