@@ -3,6 +3,7 @@ package jsonld
 import (
 	"cmp"
 	"crypto"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -60,6 +61,11 @@ func (l *Loader) CanonicalizeHash(doc map[string]any, h crypto.Hash) (string, er
 func (l *Loader) toRDF(doc map[string]any) (quads []rdfQuad, err error) {
 	if doc == nil {
 		return nil, fmt.Errorf("%w: no document", ErrInvalid)
+	}
+	if v, changed, err := plainJSON(doc, 0); err != nil {
+		return nil, err
+	} else if changed {
+		doc = v.(map[string]any)
 	}
 	// json-gold assumes well-formed input in places and panics on some
 	// malformed documents (found by FuzzCanonicalize); the document comes
@@ -545,4 +551,104 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %s", ErrInvalid, msg)
 	}
 	return fmt.Errorf("%w: %v", ErrInvalid, err)
+}
+
+// maxDepth bounds the nesting of a document.
+const maxDepth = 64
+
+// plainJSON returns v as encoding/json decodes JSON (map[string]any,
+// []any, string, float64, bool, nil), converting the Go integer and
+// json.Number values that callers building documents in code use; it
+// copies only the containers it changes. Other types, integers that a
+// float64 cannot hold exactly and non-finite numbers are refused.
+func plainJSON(v any, depth int) (any, bool, error) {
+	if depth > maxDepth {
+		return nil, false, fmt.Errorf("%w: nested deeper than %d levels", ErrInvalid, maxDepth)
+	}
+	exact := func(f float64, ok bool) (any, bool, error) {
+		if !ok || math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, false, fmt.Errorf("%w: number %v cannot be represented in JSON-LD exactly", ErrInvalid, v)
+		}
+		return f, true, nil
+	}
+	switch x := v.(type) {
+	case nil, string, bool:
+		return v, false, nil
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return nil, false, fmt.Errorf("%w: non-finite number", ErrInvalid)
+		}
+		return v, false, nil
+	case int:
+		return exact(float64(x), int(float64(x)) == x && x > -1<<53 && x < 1<<53)
+	case int64:
+		return exact(float64(x), x > -1<<53 && x < 1<<53)
+	case int32:
+		return float64(x), true, nil
+	case uint32:
+		return float64(x), true, nil
+	case uint64:
+		return exact(float64(x), x < 1<<53)
+	case float32:
+		return exact(float64(x), true)
+	case json.Number:
+		f, err := x.Float64()
+		return exact(f, err == nil)
+	case map[string]any:
+		var out map[string]any
+		for k, e := range x {
+			ne, changed, err := plainJSON(e, depth+1)
+			if err != nil {
+				return nil, false, err
+			}
+			if changed {
+				if out == nil {
+					out = make(map[string]any, len(x))
+					for k2, e2 := range x {
+						out[k2] = e2
+					}
+				}
+				out[k] = ne
+			}
+		}
+		if out == nil {
+			return v, false, nil
+		}
+		return out, true, nil
+	case []any:
+		var out []any
+		for i, e := range x {
+			ne, changed, err := plainJSON(e, depth+1)
+			if err != nil {
+				return nil, false, err
+			}
+			if changed {
+				if out == nil {
+					out = append([]any(nil), x...)
+				}
+				out[i] = ne
+			}
+		}
+		if out == nil {
+			return v, false, nil
+		}
+		return out, true, nil
+	case []string:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = e
+		}
+		return out, true, nil
+	case []map[string]any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			ne, _, err := plainJSON(e, depth+1)
+			if err != nil {
+				return nil, false, err
+			}
+			out[i] = ne
+		}
+		return out, true, nil
+	}
+	return nil, false, fmt.Errorf("%w: value of Go type %T is not JSON", ErrInvalid, v)
 }
