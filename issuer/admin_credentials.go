@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/sanad-id/sanad/credential"
 	"github.com/sanad-id/sanad/credential/statuslist"
 	"github.com/sanad-id/sanad/storage"
 )
@@ -153,9 +154,15 @@ func (is *Issuer) record(c storage.IssuedCredential) CredentialRecord {
 		ref := &CredentialStatusRef{ID: c.StatusList, Index: c.StatusIndex}
 		switch statusKind(c.Format) {
 		case storage.StatusListW3C:
+			// The form of the list the credential references: VC-JWT
+			// for jwt_vc_json, Data Integrity for ldp_vc.
+			docURL := is.w3cStatusListURL
+			if c.Format == credential.FormatJWTVC {
+				docURL = is.w3cJWTStatusListURL
+			}
 			ref.URLs = []string{
-				is.w3cStatusListURL(c.StatusList, statuslist.PurposeRevocation),
-				is.w3cStatusListURL(c.StatusList, statuslist.PurposeSuspension),
+				docURL(c.StatusList, statuslist.PurposeRevocation),
+				docURL(c.StatusList, statuslist.PurposeSuspension),
 			}
 		case storage.StatusListToken:
 			ref.URLs = []string{is.statusListURL(c.StatusList)}
@@ -344,22 +351,33 @@ func (is *Issuer) handleCredentialAction(c *gin.Context, action string) {
 	is.writeError(c, err, "")
 }
 
+// actionFrom is the statuses an action applies to. Revocation is final,
+// so no action applies to a revoked credential.
+var actionFrom = map[string][]string{
+	ActionRevoke:    {storage.CredentialValid, storage.CredentialSuspended},
+	ActionSuspend:   {storage.CredentialValid},
+	ActionReinstate: {storage.CredentialSuspended},
+}
+
 // ChangeCredentialStatus revokes, suspends or reinstates (action) the
 // credential with id and returns its ledger entry afterwards. Errors are
 // *Error values: not_found, credential_not_revocable (no status list
 // entry), credential_revoked (suspending or reinstating a revoked
 // credential), credential_not_suspended (reinstating a credential that is
 // not suspended), server_error.
+//
+// The ledger checks the status and changes it in one step
+// (storage.Ledger.TransitionCredentialStatus), so a change made meanwhile
+// by another request or process is never overwritten: a credential
+// revoked between the read below and the change stays revoked. The
+// answer is decided on the status the ledger found.
 func (is *Issuer) ChangeCredentialStatus(ctx context.Context, id, action string) (storage.IssuedCredential, error) {
 	to, ok := actionStatus[action]
 	if !ok {
 		return storage.IssuedCredential{}, errAdmin(CodeInvalidRequest, http.StatusBadRequest, "unknown action", nil)
 	}
-	if is.status != nil {
-		// The check and the change are one step for this process.
-		is.status.changes.Lock()
-		defer is.status.changes.Unlock()
-	}
+	// Whether a credential has a status list entry never changes; its
+	// status is read again by the transition.
 	e, err := is.loadCredential(ctx, id)
 	if err != nil {
 		return e, err
@@ -368,22 +386,27 @@ func (is *Issuer) ChangeCredentialStatus(ctx context.Context, id, action string)
 		return e, errAdmin(CodeCredentialNotRevocable, http.StatusConflict,
 			"the credential has no status list entry: it is not revocable", nil)
 	}
+	from, err := is.cfg.Ledger.TransitionCredentialStatus(ctx, id, actionFrom[action], to)
+	if from != "" {
+		e.Status = from
+	}
 	switch {
-	case e.Status == storage.CredentialRevoked && action != ActionRevoke:
+	case errors.Is(err, storage.ErrNotFound):
+		return e, errAdmin(CodeNotFound, http.StatusNotFound, "no credential has this id", nil)
+	case errors.Is(err, storage.ErrConflict) && from == storage.CredentialRevoked && action != ActionRevoke:
 		return e, errAdmin(CodeCredentialRevoked, http.StatusConflict,
 			"the credential is revoked; revocation is final", nil)
-	case action == ActionReinstate && e.Status != storage.CredentialSuspended:
+	case errors.Is(err, storage.ErrConflict) && action == ActionReinstate:
 		return e, errAdmin(CodeCredentialNotSuspended, http.StatusConflict,
 			"only a suspended credential can be reinstated", nil)
-	case e.Status == to:
-		return e, nil
-	}
-	if err := is.cfg.Ledger.SetCredentialStatus(ctx, id, to); err != nil {
-		return e, errServer(fmt.Errorf("issuer: set credential status: %w", err))
+	case errors.Is(err, storage.ErrConflict) && from == to:
+		return e, nil // revoking a revoked or suspending a suspended credential
+	case err != nil:
+		return e, errServer(fmt.Errorf("issuer: change credential status from %q to %q: %w", from, to, err))
 	}
 	is.log.LogAttrs(ctx, slog.LevelInfo, "issuer: credential status changed",
 		slog.String("credential_id", id), slog.String("action", action),
-		slog.String("from", e.Status), slog.String("status", to))
+		slog.String("from", from), slog.String("status", to))
 	e.Status = to
 	return e, nil
 }

@@ -9,12 +9,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/sanad-id/sanad/credential"
 	"github.com/sanad-id/sanad/storage"
+	"github.com/sanad-id/sanad/storage/storagetest"
 )
 
 // stResidents is a PersonFinder of active residents that is also a
@@ -146,6 +149,153 @@ func TestAdminCredentialTransitions(t *testing.T) {
 	}
 }
 
+// stStaleLedger is a ledger whose GetCredential answers with the status
+// in stale, as a read made before another process changed it would.
+type stStaleLedger struct {
+	storage.Ledger
+	stale map[string]string // credential id → status read
+}
+
+func (l *stStaleLedger) GetCredential(ctx context.Context, id string) (storage.IssuedCredential, error) {
+	c, err := l.Ledger.GetCredential(ctx, id)
+	if s, ok := l.stale[id]; ok && err == nil {
+		c.Status = s
+	}
+	return c, err
+}
+
+// TestAdminCredentialTransitionsAfterConcurrentChange changes a
+// credential's status between the admin API's read and its change: the
+// answer follows the status the ledger holds, and a revocation is never
+// undone.
+func TestAdminCredentialTransitionsAfterConcurrentChange(t *testing.T) {
+	stale := &stStaleLedger{stale: map[string]string{}}
+	e := newStEnv(t, func(c *Config) {
+		stale.Ledger = c.Ledger
+		c.Ledger = stale
+	})
+	for _, tc := range []struct {
+		name          string
+		read, current string // status the API reads, status the ledger holds
+		action        string
+		status        int
+		code, final   string
+	}{
+		{"reinstate a credential revoked meanwhile", storage.CredentialSuspended, storage.CredentialRevoked, ActionReinstate,
+			409, CodeCredentialRevoked, storage.CredentialRevoked},
+		{"suspend a credential revoked meanwhile", storage.CredentialValid, storage.CredentialRevoked, ActionSuspend,
+			409, CodeCredentialRevoked, storage.CredentialRevoked},
+		{"reinstate a credential reinstated meanwhile", storage.CredentialSuspended, storage.CredentialValid, ActionReinstate,
+			409, CodeCredentialNotSuspended, storage.CredentialValid},
+		{"suspend a credential suspended meanwhile", storage.CredentialValid, storage.CredentialSuspended, ActionSuspend,
+			200, "", storage.CredentialSuspended},
+		{"revoke a credential revoked meanwhile", storage.CredentialValid, storage.CredentialRevoked, ActionRevoke,
+			200, "", storage.CredentialRevoked},
+		{"revoke a credential reinstated meanwhile", storage.CredentialSuspended, storage.CredentialValid, ActionRevoke,
+			200, "", storage.CredentialRevoked},
+		{"reinstate a credential suspended meanwhile", storage.CredentialValid, storage.CredentialSuspended, ActionReinstate,
+			200, "", storage.CredentialValid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := "urn:uuid:" + strings.ReplaceAll(tc.name, " ", "-")
+			e.stRecord(t, id, tc.current, "L")
+			stale.stale[id] = tc.read
+			w := e.adminPost(AdminCredentials+"/"+id+"/"+tc.action, nil)
+			var body map[string]any
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+				t.Fatalf("POST %s = %d %s: %v", tc.action, w.Code, w.Body, err)
+			}
+			if w.Code != tc.status || tc.code != "" && body["error"] != tc.code || tc.code == "" && body["status"] != tc.final {
+				t.Errorf("POST %s read as %s, held as %s = %d %s, want %d %s%s",
+					tc.action, tc.read, tc.current, w.Code, w.Body, tc.status, tc.code, tc.final)
+			}
+			got, err := e.ledger.GetCredential(t.Context(), id)
+			if err != nil || got.Status != tc.final {
+				t.Errorf("ledger status after POST %s = %s (%v), want %s", tc.action, got.Status, err, tc.final)
+			}
+		})
+	}
+}
+
+// stSlowReads is a ledger whose GetCredential waits before answering,
+// so that concurrent requests all read before any of them writes.
+type stSlowReads struct {
+	storage.Ledger
+	delay time.Duration
+}
+
+func (l stSlowReads) GetCredential(ctx context.Context, id string) (storage.IssuedCredential, error) {
+	c, err := l.Ledger.GetCredential(ctx, id)
+	time.Sleep(l.delay)
+	return c, err
+}
+
+// TestAdminCredentialConcurrentRevokeAndReinstate revokes and reinstates
+// one suspended credential in a SQLite ledger from many requests at once,
+// each reading it before any writes: it ends revoked, and no
+// reinstatement succeeds after the revocation.
+func TestAdminCredentialConcurrentRevokeAndReinstate(t *testing.T) {
+	ledger := storagetest.OpenSQLite(t)
+	e := newStEnv(t, func(c *Config) { c.Ledger = stSlowReads{ledger, 20 * time.Millisecond} })
+	const id = "urn:uuid:contested"
+	c := storage.IssuedCredential{
+		ID: id, ConfigurationID: crNID, Format: credential.FormatJWTVC, PersonID: crPerson, Subject: crSubject,
+		IssuedAt: e.clock.Now(), ValidFrom: e.clock.Now(), Status: storage.CredentialSuspended,
+		StatusList: "L", StatusIndex: 5,
+	}
+	if err := ledger.RecordCredentials(t.Context(), []storage.IssuedCredential{c}); err != nil {
+		t.Fatal(err)
+	}
+	const requests = 50
+	codes := make([]int, requests)
+	statuses := make([]any, requests)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range requests {
+		wg.Go(func() {
+			action := ActionReinstate
+			if i%2 == 0 {
+				action = ActionRevoke
+			}
+			<-start
+			w := e.adminPost(AdminCredentials+"/"+id+"/"+action, nil)
+			codes[i] = w.Code
+			var body map[string]any
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err == nil {
+				statuses[i] = body["status"]
+				if w.Code != http.StatusOK {
+					statuses[i] = body["error"]
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	reinstated := 0
+	for i := range requests {
+		switch {
+		case i%2 == 0 && (codes[i] != http.StatusOK || statuses[i] != storage.CredentialRevoked):
+			t.Errorf("revoke %d = %d %v, want 200 %s", i, codes[i], statuses[i], storage.CredentialRevoked)
+		case i%2 == 1 && codes[i] == http.StatusOK:
+			reinstated++
+			if statuses[i] != storage.CredentialValid {
+				t.Errorf("reinstate %d = 200 %v, want 200 %s", i, statuses[i], storage.CredentialValid)
+			}
+		case i%2 == 1 && (codes[i] != http.StatusConflict ||
+			statuses[i] != CodeCredentialRevoked && statuses[i] != CodeCredentialNotSuspended):
+			t.Errorf("reinstate %d = %d %v, want 200, or 409 %s or %s",
+				i, codes[i], statuses[i], CodeCredentialRevoked, CodeCredentialNotSuspended)
+		}
+	}
+	if reinstated > 1 {
+		t.Errorf("%d reinstatements succeeded, want at most 1", reinstated)
+	}
+	got, err := ledger.GetCredential(t.Context(), id)
+	if err != nil || got.Status != storage.CredentialRevoked {
+		t.Errorf("ledger status after the race = %s (%v), want %s", got.Status, err, storage.CredentialRevoked)
+	}
+}
+
 func TestAdminCredentialRecord(t *testing.T) {
 	e := newStEnv(t)
 	id := "urn:uuid:00000000-0000-4000-8000-000000000001"
@@ -164,7 +314,7 @@ func TestAdminCredentialRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := crIssuer + PathStatus + "/LIST"
-	want := CredentialStatusRef{ID: "LIST", Index: 5, URLs: []string{base + "/revocation", base + "/suspension"}}
+	want := CredentialStatusRef{ID: "LIST", Index: 5, URLs: []string{base + "/jwt/revocation", base + "/jwt/suspension"}}
 	if rec.ID != id || rec.ConfigurationID != crNID || !rec.Revocable || rec.StatusList == nil ||
 		rec.StatusList.ID != want.ID || rec.StatusList.Index != want.Index || strings.Join(rec.StatusList.URLs, " ") != strings.Join(want.URLs, " ") ||
 		rec.ValidUntil == nil || rec.Subject != crSubject || rec.HolderKeyThumbprint != "thumb" {
@@ -184,6 +334,30 @@ func TestAdminCredentialRecord(t *testing.T) {
 	e.router.ServeHTTP(w, r)
 	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), CodeNotFound) {
 		t.Errorf("GET unknown credential = %d %s, want 404 not_found", w.Code, w.Body)
+	}
+}
+
+// TestAdminCredentialRecordURLs checks that a record names the published
+// documents its credential's status entry points to, for each format.
+func TestAdminCredentialRecordURLs(t *testing.T) {
+	e := newStEnv(t)
+	base := crIssuer + PathStatus + "/LIST"
+	for _, tc := range []struct {
+		format string
+		want   []string
+	}{
+		{credential.FormatJWTVC, []string{base + "/jwt/revocation", base + "/jwt/suspension"}},
+		{credential.FormatLDPVC, []string{base + "/revocation", base + "/suspension"}},
+		{credential.FormatSDJWTVC, []string{base}},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			c := storage.IssuedCredential{ID: "urn:uuid:x", Format: tc.format, Status: storage.CredentialValid,
+				StatusList: "LIST", StatusIndex: 7}
+			r := e.is.record(c)
+			if r.StatusList == nil || !slices.Equal(r.StatusList.URLs, tc.want) || r.StatusList.Index != 7 {
+				t.Errorf("record(%s on LIST at 7).StatusList = %+v, want URLs %q, index 7", tc.format, r.StatusList, tc.want)
+			}
+		})
 	}
 }
 

@@ -203,6 +203,22 @@ func (l *crLedger) SetCredentialStatus(_ context.Context, id, status string) err
 	return storage.ErrNotFound
 }
 
+func (l *crLedger) TransitionCredentialStatus(_ context.Context, id string, from []string, to string) (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range l.entries {
+		if e := &l.entries[i]; e.ID == id {
+			previous := e.Status
+			if !slices.Contains(from, previous) {
+				return previous, storage.ErrConflict
+			}
+			e.Status = to
+			return previous, nil
+		}
+	}
+	return "", storage.ErrNotFound
+}
+
 func (l *crLedger) snapshot() (int, []storage.IssuedCredential) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/sanad-id/sanad/credential"
+	"github.com/sanad-id/sanad/credential/jwtvc"
 	"github.com/sanad-id/sanad/credential/ldp"
 	"github.com/sanad-id/sanad/credential/statuslist"
 	"github.com/sanad-id/sanad/storage"
@@ -23,7 +24,11 @@ import (
 // and jwt_vc_json, an IETF Token Status List with 2 bits per entry for
 // SD-JWT VC. Lists live in storage.StatusLists; the issuer publishes them
 // (statuslist_publish.go) and the operator changes statuses through the
-// admin API (admin_credentials.go).
+// admin API (admin_credentials.go). A W3C list is published in two forms,
+// one per securing mechanism, and each credential references the form of
+// its own: Data Integrity by the issuer's DID for ldp_vc, VC-JWT by the
+// issuer identifier for jwt_vc_json. The two forms share the list, its
+// index space and its statuses.
 //
 // Indices are allocated by counter: the store hands out blocks of
 // consecutive counters of the open list, and statuslist.Permutation maps
@@ -37,9 +42,16 @@ import (
 // PathStatus + "/{list id}" is a Token Status List (application/
 // statuslist+jwt); PathStatus + "/{list id}/revocation" and
 // "/{list id}/suspension" are the two W3C status list credentials of a
-// Bitstring Status List pair. The paths are relative to the issuer
+// Bitstring Status List pair secured with Data Integrity (what ldp_vc
+// credentials reference), and PathStatus + "/{list id}/jwt/revocation"
+// and ".../jwt/suspension" the same two secured as VC-JWTs (what
+// jwt_vc_json credentials reference). The paths are relative to the issuer
 // identifier, like the other endpoints.
 const PathStatus = "/status"
+
+// statusJWTSegment is the path segment that names the VC-JWT form of a W3C
+// list: PathStatus + "/{list id}/" + statusJWTSegment + "/{purpose}".
+const statusJWTSegment = "jwt"
 
 // statusBlockSize is how many counters the issuer reserves at a time: one
 // store write per statusBlockSize credentials.
@@ -68,23 +80,24 @@ type issuerStatus struct {
 	alloc *statusAllocator
 	cache listCache
 	// tokenAlg is the algorithm status list tokens are signed with,
-	// w3cSuite the cryptosuite of W3C status list credentials.
-	tokenAlg, w3cSuite string
-	// changes serializes the admin API's status changes, which read a
-	// status before they write one.
-	changes sync.Mutex
+	// w3cSuite the cryptosuite of W3C status list credentials secured
+	// with Data Integrity, w3cJWTAlg the algorithm of those secured as
+	// VC-JWTs.
+	tokenAlg, w3cSuite, w3cJWTAlg string
 }
 
 // newIssuerStatus returns the status state of an issuer with cfg, whose
 // StatusLists and Signers are set and defaults filled in. The issuer must
 // have a key to sign the lists its configurations need: a status list
-// token algorithm for SD-JWT VC, an Ed25519 or P-256 key for W3C lists.
+// token algorithm for SD-JWT VC, an Ed25519 or P-256 key for W3C lists
+// and a JWS key for their VC-JWT form.
 func newIssuerStatus(cfg *Config) (*issuerStatus, error) {
 	st := &issuerStatus{
-		store:    cfg.StatusLists,
-		alloc:    newStatusAllocator(cfg.StatusLists, cfg.CredentialIssuer, cfg.StatusListSize, statusBlockSize),
-		tokenAlg: statusTokenAlg(cfg),
-		w3cSuite: statusListSuite(cfg),
+		store:     cfg.StatusLists,
+		alloc:     newStatusAllocator(cfg.StatusLists, cfg.CredentialIssuer, cfg.StatusListSize, statusBlockSize),
+		tokenAlg:  statusTokenAlg(cfg),
+		w3cSuite:  statusListSuite(cfg),
+		w3cJWTAlg: statusListJWTAlg(cfg),
 	}
 	algs := cfg.Signers.Algs()
 	var errs []error
@@ -95,8 +108,13 @@ func newIssuerStatus(cfg *Config) (*issuerStatus, error) {
 				errs = append(errs, fmt.Errorf("issuer: configuration %q: no issuer key can sign status list tokens (have %v)", c.ID, algs))
 			}
 		case storage.StatusListW3C:
+			// Every W3C list is published in both forms, whatever the
+			// formats of its credentials.
 			if !slices.Contains(algs, "EdDSA") && !slices.Contains(algs, "ES256") {
 				errs = append(errs, fmt.Errorf("issuer: configuration %q: W3C status lists need an EdDSA or ES256 issuer key (have %v)", c.ID, algs))
+			}
+			if !slices.Contains(jwtvc.SafeAlgs, st.w3cJWTAlg) {
+				errs = append(errs, fmt.Errorf("issuer: configuration %q: no issuer key can sign W3C status lists as JWTs (have %v)", c.ID, algs))
 			}
 		}
 	}
@@ -125,6 +143,27 @@ func statusTokenAlg(cfg *Config) string {
 		if c.Format == credential.FormatSDJWTVC && slices.Contains(algs, c.SigningAlg) {
 			return c.SigningAlg
 		}
+	}
+	if len(algs) > 0 {
+		return algs[0]
+	}
+	return ""
+}
+
+// statusListJWTAlg picks the algorithm of W3C status list credentials
+// secured as VC-JWTs: that of the first jwt_vc_json configuration the
+// issuer has a key for (Bitstring Status List 1.0, "Securing Algorithms":
+// a list SHOULD be secured like the credentials that reference it), else
+// ES256, else the issuer's first.
+func statusListJWTAlg(cfg *Config) string {
+	algs := cfg.Signers.Algs()
+	for _, c := range cfg.Configurations {
+		if c.Format == credential.FormatJWTVC && slices.Contains(algs, c.SigningAlg) {
+			return c.SigningAlg
+		}
+	}
+	if slices.Contains(algs, "ES256") {
+		return "ES256"
 	}
 	if len(algs) > 0 {
 		return algs[0]
@@ -241,25 +280,64 @@ func newStatusListID() (string, error) {
 func (is *Issuer) statusListURL(id string) string { return is.url(PathStatus + "/" + id) }
 
 // w3cStatusListURL is the URL of the W3C status list credential of id for
-// purpose (statuslist.PurposeRevocation or PurposeSuspension).
+// purpose (statuslist.PurposeRevocation or PurposeSuspension) secured with
+// Data Integrity, the form ldp_vc credentials reference.
 func (is *Issuer) w3cStatusListURL(id, purpose string) string {
 	return is.statusListURL(id) + "/" + purpose
 }
 
+// w3cJWTStatusListURL is the URL of the W3C status list credential of id
+// for purpose secured as a VC-JWT, the form jwt_vc_json credentials
+// reference.
+func (is *Issuer) w3cJWTStatusListURL(id, purpose string) string {
+	return is.statusListURL(id) + "/" + statusJWTSegment + "/" + purpose
+}
+
+// listURL is the URL of the published document k names.
+func (is *Issuer) listURL(k listKey) string {
+	switch {
+	case k.purpose == "":
+		return is.statusListURL(k.id)
+	case k.jwt:
+		return is.w3cJWTStatusListURL(k.id, k.purpose)
+	}
+	return is.w3cStatusListURL(k.id, k.purpose)
+}
+
+// statusDocuments names the published documents that carry the status of
+// a credential of format on list: the revocation and suspension list
+// credentials of a W3C list, in the form the format references (VC-JWT
+// for jwt_vc_json, Data Integrity for ldp_vc), or the status list token
+// of a token list; nil for a format without status.
+func statusDocuments(format, list string) []listKey {
+	switch statusKind(format) {
+	case storage.StatusListW3C:
+		jwt := format == credential.FormatJWTVC
+		return []listKey{
+			{id: list, purpose: statuslist.PurposeRevocation, jwt: jwt},
+			{id: list, purpose: statuslist.PurposeSuspension, jwt: jwt},
+		}
+	case storage.StatusListToken:
+		return []listKey{{id: list}}
+	}
+	return nil
+}
+
 // credentialStatus is what a credential of format on slot carries: the
 // credentialStatus of W3C formats (a revocation and a suspension entry with
-// the same index), the status claim of SD-JWT VC.
+// the same index, naming the lists in the form of the credential's own
+// securing mechanism), the status claim of SD-JWT VC.
 func (is *Issuer) credentialStatus(format string, slot statusSlot) (any, error) {
+	docs := statusDocuments(format, slot.List)
 	switch statusKind(format) {
 	case storage.StatusListW3C:
 		var out []any
-		for _, purpose := range []string{statuslist.PurposeRevocation, statuslist.PurposeSuspension} {
-			e := statuslist.NewEntry(is.w3cStatusListURL(slot.List, purpose), purpose, slot.Index)
-			out = append(out, e.Map())
+		for _, k := range docs {
+			out = append(out, statuslist.NewEntry(is.listURL(k), k.purpose, slot.Index).Map())
 		}
 		return out, nil
 	case storage.StatusListToken:
-		ref := statuslist.TokenReference{Index: slot.Index, URI: is.statusListURL(slot.List)}
+		ref := statuslist.TokenReference{Index: slot.Index, URI: is.listURL(docs[0])}
 		return ref.Map(), nil // {"status_list": {"idx": …, "uri": …}}
 	}
 	return nil, fmt.Errorf("issuer: format %q has no status", format)

@@ -32,8 +32,11 @@ import (
 // status entry; the operator revokes, suspends and reinstates them through
 // the admin API, one by one and by resident; the published lists are
 // fetched as a verifier fetches them, their signatures checked against the
-// issuer's DID document (W3C lists, ldp.Verify) and JWKS (status list
-// tokens, statuslist.ParseToken), and show every change at once; the
+// issuer's DID document (the Data Integrity form of W3C lists that ldp_vc
+// credentials name, ldp.Verify) and JWKS (the VC-JWT form that jwt_vc_json
+// credentials name, jwtvc.Verify; status list tokens,
+// statuslist.ParseToken), and show every change at once; the verification
+// API (credential/verify) reports each change for every format; the
 // ledger is searched by configuration, date and status. TestStatusE2E runs
 // on SQLite and memory, TestStatusE2EPostgresRedis on PostgreSQL and Redis.
 
@@ -96,9 +99,9 @@ func runStatusE2E(t *testing.T, stores e2eStores) {
 			e.action(t, c.id, issuer.ActionSuspend, http.StatusConflict, issuer.CodeCredentialRevoked)
 			e.wantW3C(t, c, true, false)
 		}
-		// The verification API sees the ldp_vc revoked. (A jwt_vc_json
-		// credential's issuer is the issuer identifier, its list's the
-		// host's did:web, which credential/verify does not relate yet.)
+		// The verification API sees both revoked: each credential's lists
+		// are issued by the credential's own issuer.
+		e.wantVerifier(t, held[1], verify.StatusRevoked)
 		e.wantVerifier(t, held[2], verify.StatusRevoked)
 	})
 	t.Run("SuspendReinstateToken", func(t *testing.T) {
@@ -112,13 +115,18 @@ func runStatusE2E(t *testing.T, stores e2eStores) {
 		e.action(t, c.id, issuer.ActionReinstate, http.StatusConflict, issuer.CodeCredentialNotSuspended)
 	})
 	t.Run("SuspendReinstateW3C", func(t *testing.T) {
-		c := held[3] // ldp_vc, VCDM 1.1
-		e.action(t, c.id, issuer.ActionSuspend, http.StatusOK, "")
-		e.wantW3C(t, c, false, true)
-		e.wantVerifier(t, c, verify.StatusSuspended)
-		e.action(t, c.id, issuer.ActionReinstate, http.StatusOK, "")
-		e.wantW3C(t, c, false, false)
-		e.wantVerifier(t, c, verify.StatusSuccess)
+		for _, c := range []heldCredential{held[3], other[1]} { // ldp_vc (VCDM 1.1), jwt_vc_json
+			e.wantVerifier(t, c, verify.StatusSuccess)
+			e.action(t, c.id, issuer.ActionSuspend, http.StatusOK, "")
+			e.wantW3C(t, c, false, true)
+			e.wantVerifier(t, c, verify.StatusSuspended)
+			e.action(t, c.id, issuer.ActionReinstate, http.StatusOK, "")
+			e.wantW3C(t, c, false, false)
+			e.wantVerifier(t, c, verify.StatusSuccess)
+		}
+	})
+	t.Run("CachingJWT", func(t *testing.T) {
+		e.testListCaching(t, other[1])
 	})
 	t.Run("RevokeByResident", func(t *testing.T) {
 		r := e.resident(1)
@@ -312,6 +320,16 @@ func (e *stE2E) tokenReference(t *testing.T, c heldCredential) statuslist.TokenR
 	return ref
 }
 
+// w3cURLs are the URLs of the W3C status list credentials (revocation,
+// suspension) of list base that credentials of config name: the VC-JWT
+// form for jwt_vc_json, the Data Integrity form for ldp_vc.
+func w3cURLs(config, base string) []string {
+	if config == vcConfig {
+		base += "/jwt"
+	}
+	return []string{base + "/revocation", base + "/suspension"}
+}
+
 // checkEntry checks that a credential carries the status entry the ledger
 // records for it, at the URLs the admin API names.
 func (e *stE2E) checkEntry(t *testing.T, c heldCredential) {
@@ -329,9 +347,12 @@ func (e *stE2E) checkEntry(t *testing.T, c heldCredential) {
 		return
 	}
 	entries := e.w3cEntries(t, c)
-	want := []string{base + "/revocation", base + "/suspension"}
-	if len(entries) != 2 || !slices.Equal(rec.StatusList.URLs, want) {
-		t.Fatalf("%s credentialStatus %+v, admin URLs %v; want revocation and suspension entries at %v", c.config, entries, rec.StatusList.URLs, want)
+	want := w3cURLs(c.config, base)
+	if len(entries) != 2 {
+		t.Fatalf("%s credentialStatus %+v, want revocation and suspension entries at %v", c.config, entries, want)
+	}
+	if !slices.Equal(rec.StatusList.URLs, want) {
+		t.Errorf("%s admin URLs %v, want the lists its credentialStatus names, %v", c.config, rec.StatusList.URLs, want)
 	}
 	for i, en := range entries {
 		purpose := []string{statuslist.PurposeRevocation, statuslist.PurposeSuspension}[i]
@@ -380,14 +401,35 @@ func (e *stE2E) residentAction(t *testing.T, individualID, action, body string) 
 	return out
 }
 
-// w3cList fetches and verifies the W3C status list credential at u.
-func (e *stE2E) w3cList(t *testing.T, u string) map[string]any {
+// w3cList fetches the W3C status list credential at u, which credentials
+// of config name, as a verifier does, and verifies it: the Data Integrity
+// form with the issuer's DID document, the VC-JWT form with its JWKS. It
+// returns the list credential.
+func (e *stE2E) w3cList(t *testing.T, config, u string) map[string]any {
 	t.Helper()
 	resp := e.get(t, u, verify.AcceptListCredential)
 	if resp.status != http.StatusOK {
 		t.Fatalf("GET %s = %d %s", u, resp.status, short(resp.body))
 	}
-	if ct := resp.header.Get("Content-Type"); ct != issuer.MediaTypeVC && ct != "application/vc+ld+json" {
+	ct := resp.header.Get("Content-Type")
+	if config == vcConfig {
+		if ct != issuer.MediaTypeJWT {
+			t.Errorf("GET %s: Content-Type %q, want %s", u, ct, issuer.MediaTypeJWT)
+		}
+		v, err := jwtvc.Verify(t.Context(), string(resp.body), jwtvc.VerifyOptions{Keys: e.keys, Algs: []string{"ES256"}})
+		if err != nil {
+			t.Fatalf("jwtvc.Verify(status list credential %s) = %v", u, err)
+		}
+		if typ, _ := v.Header["typ"].(string); typ != jwtvc.Typ || v.Credential.Issuer != e.s.ID || v.Credential.ID != u {
+			t.Errorf("status list JWT typ %q, iss %s, jti %s; want %s, the issuer identifier %s, %s", typ, v.Credential.Issuer, v.Credential.ID, jwtvc.Typ, e.s.ID, u)
+		}
+		doc, _ := v.Claims["vc"].(map[string]any)
+		if doc == nil {
+			t.Fatalf("status list JWT %s has no vc claim", u)
+		}
+		return doc
+	}
+	if ct != issuer.MediaTypeVC && ct != "application/vc+ld+json" {
 		t.Errorf("GET %s: Content-Type %q, want a W3C credential media type", u, ct)
 	}
 	var doc map[string]any
@@ -411,7 +453,7 @@ func (e *stE2E) w3cList(t *testing.T, u string) map[string]any {
 func (e *stE2E) wantW3C(t *testing.T, c heldCredential, revoked, suspended bool) {
 	t.Helper()
 	for _, en := range e.w3cEntries(t, c) {
-		doc := e.w3cList(t, en.StatusListCredential)
+		doc := e.w3cList(t, c.config, en.StatusListCredential)
 		on, err := statuslist.CheckEntry(en, doc, time.Now())
 		if err != nil {
 			t.Fatalf("CheckEntry(%s) = %v", en.StatusPurpose, err)
@@ -596,14 +638,19 @@ func (e *stE2E) testLedgerSearch(t *testing.T, start time.Time, held, other []he
 }
 
 // testListCaching: the caching headers a verifier gets, 304 while nothing
-// changes, and a new list at once after a change.
+// changes, and a new list at once after a change, for the form of the
+// list c's credentialStatus names.
 func (e *stE2E) testListCaching(t *testing.T, c heldCredential) {
 	u := e.w3cEntries(t, c)[1].StatusListCredential // suspension
+	mediaType := issuer.MediaTypeVC
+	if c.config == vcConfig {
+		mediaType = issuer.MediaTypeJWT
+	}
 	first := e.get(t, u, "")
 	h := first.header
 	if first.status != http.StatusOK || h.Get("Cache-Control") != "public, max-age="+strconv.Itoa(int(issuer.DefaultStatusListTTL/time.Second)) ||
-		h.Get("ETag") == "" || h.Get("Last-Modified") == "" || h.Get("Content-Type") != issuer.MediaTypeVC {
-		t.Fatalf("GET %s = %d, headers %v; want 200 application/vc, public max-age=5, ETag, Last-Modified", u, first.status, h)
+		h.Get("ETag") == "" || h.Get("Last-Modified") == "" || h.Get("Content-Type") != mediaType {
+		t.Fatalf("GET %s = %d, headers %v; want 200 %s, public max-age=5, ETag, Last-Modified", u, first.status, h, mediaType)
 	}
 	if again := e.get(t, u, "", "If-None-Match", h.Get("ETag")); again.status != http.StatusNotModified {
 		t.Errorf("GET with If-None-Match = %d, want 304", again.status)

@@ -263,9 +263,12 @@ func TestCredentialStatusEntries(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseEntries(jwt_vc_json status) = %v", err)
 			}
+			// The VC-JWT form of the lists, the securing mechanism of
+			// jwt_vc_json.
+			jwtBase := base + "/jwt"
 			want := []statuslist.Entry{
-				{ID: base + "/revocation#" + strconv.FormatInt(en.StatusIndex, 10), StatusPurpose: statuslist.PurposeRevocation, StatusListIndex: int(en.StatusIndex), StatusListCredential: base + "/revocation", Type: statuslist.TypeEntry},
-				{ID: base + "/suspension#" + strconv.FormatInt(en.StatusIndex, 10), StatusPurpose: statuslist.PurposeSuspension, StatusListIndex: int(en.StatusIndex), StatusListCredential: base + "/suspension", Type: statuslist.TypeEntry},
+				{ID: jwtBase + "/revocation#" + strconv.FormatInt(en.StatusIndex, 10), StatusPurpose: statuslist.PurposeRevocation, StatusListIndex: int(en.StatusIndex), StatusListCredential: jwtBase + "/revocation", Type: statuslist.TypeEntry},
+				{ID: jwtBase + "/suspension#" + strconv.FormatInt(en.StatusIndex, 10), StatusPurpose: statuslist.PurposeSuspension, StatusListIndex: int(en.StatusIndex), StatusListCredential: jwtBase + "/suspension", Type: statuslist.TypeEntry},
 			}
 			if !slices.Equal(got, want) {
 				t.Errorf("jwt_vc_json credentialStatus = %+v, want %+v", got, want)
@@ -375,5 +378,91 @@ func TestNewStatusListsNeedKeys(t *testing.T) {
 	_, err := New(base)
 	if err == nil || !strings.Contains(err.Error(), "W3C status lists need an EdDSA or ES256 issuer key") || strings.Contains(err.Error(), crNIDSD) {
 		t.Errorf("New(RS256 issuer with status lists) = %v, want W3C configurations refused (and SD-JWT VC accepted: RS256 signs tokens)", err)
+	}
+}
+
+// stAlgSigners has keys of algs (only Algs is used).
+type stAlgSigners struct {
+	*crSigners
+	algs []string
+}
+
+func (s stAlgSigners) Algs() []string { return s.algs }
+
+func TestStatusListJWTAlg(t *testing.T) {
+	jwtVC := func(alg string) *Configuration {
+		return &Configuration{ID: "vc-" + alg, Format: credential.FormatJWTVC, SigningAlg: alg}
+	}
+	ldpVC := &Configuration{ID: "ldp", Format: credential.FormatLDPVC, SigningAlg: "EdDSA"}
+	for _, tc := range []struct {
+		name    string
+		algs    []string
+		configs []*Configuration
+		want    string
+	}{
+		{"the jwt_vc_json configuration's", []string{"ES256", "EdDSA"}, []*Configuration{ldpVC, jwtVC("EdDSA"), jwtVC("ES256")}, "EdDSA"},
+		{"a jwt_vc_json alg without a key is skipped", []string{"ES256", "EdDSA"}, []*Configuration{jwtVC("PS256"), jwtVC("EdDSA")}, "EdDSA"},
+		{"ES256 without jwt_vc_json", []string{"EdDSA", "ES256"}, []*Configuration{ldpVC}, "ES256"},
+		{"the issuer's first otherwise", []string{"EdDSA", "RS256"}, []*Configuration{ldpVC}, "EdDSA"},
+		{"no keys", nil, []*Configuration{ldpVC}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := &Config{Signers: stAlgSigners{&crSigners{}, tc.algs}, Configurations: tc.configs}
+			if got := statusListJWTAlg(cfg); got != tc.want {
+				t.Errorf("statusListJWTAlg(keys %v) = %q, want %q", tc.algs, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestStatusDocuments: each format names the lists of its own securing
+// mechanism, on the same list and index.
+func TestStatusDocuments(t *testing.T) {
+	e := newStEnv(t)
+	base := crIssuer + PathStatus + "/L1"
+	for _, tc := range []struct {
+		format string
+		want   []string
+	}{
+		{credential.FormatLDPVC, []string{base + "/revocation", base + "/suspension"}},
+		{credential.FormatJWTVC, []string{base + "/jwt/revocation", base + "/jwt/suspension"}},
+		{credential.FormatSDJWTVC, []string{base}},
+		{credential.FormatMsoMdoc, nil},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			status, err := e.is.credentialStatus(tc.format, statusSlot{List: "L1", Index: 42})
+			if tc.want == nil {
+				if err == nil {
+					t.Errorf("credentialStatus(%s) = %v, want an error", tc.format, status)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("credentialStatus(%s) = %v", tc.format, err)
+			}
+			var got []string
+			if tc.format == credential.FormatSDJWTVC {
+				ref, err := statuslist.ParseTokenReference(status.(map[string]any))
+				if err != nil || ref.Index != 42 {
+					t.Fatalf("credentialStatus(%s) = %v (%v), want index 42", tc.format, status, err)
+				}
+				got = []string{ref.URI}
+			} else {
+				entries, err := statuslist.ParseEntries(status)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, en := range entries {
+					purpose := []string{statuslist.PurposeRevocation, statuslist.PurposeSuspension}[i]
+					if en.StatusListIndex != 42 || en.StatusPurpose != purpose {
+						t.Errorf("credentialStatus(%s) entry %d = %+v, want %s at index 42", tc.format, i, en, purpose)
+					}
+					got = append(got, en.StatusListCredential)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("credentialStatus(%s) names %v, want %v", tc.format, got, tc.want)
+			}
+		})
 	}
 }

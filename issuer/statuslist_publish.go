@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/sanad-id/sanad/credential/jwtvc"
 	"github.com/sanad-id/sanad/credential/statuslist"
 	"github.com/sanad-id/sanad/storage"
 )
@@ -27,7 +28,19 @@ import (
 // the issuer's DID, secured with an eddsa-rdfc-2022 Data Integrity proof,
 // or ecdsa-rdfc-2019 for an issuer without an Ed25519 key)
 // as application/vc, the media type Bitstring Status List 1.0 (section 5)
-// and VCDM 2.0 give a credential secured with an embedded proof.
+// and VCDM 2.0 give a credential secured with an embedded proof. These are
+// the lists ldp_vc credentials reference.
+// GET PathStatus/{id}/jwt/revocation and .../jwt/suspension serve the same
+// two lists as VCDM 1.1 credentials secured as JWTs (VC-JWT, VCDM 1.1
+// section 6.3.1: iss the issuer identifier, kid one of the issuer's JWKS,
+// typ JWT), the lists jwt_vc_json credentials reference: Bitstring Status
+// List 1.0 ("Securing Algorithms") says a list SHOULD be secured like the
+// credentials that reference it, and verifiers such as digitalbazaar's
+// require the list's issuer to be the credential's. VCDM 1.1 registers no
+// media type; the JWT's own, application/jwt (RFC 7519 section 10.3.1),
+// is served (application/vc+jwt, VC-JOSE-COSE's, names a VCDM 2.0 payload
+// with typ vc+jwt, which this is not; a request for it gets the JWT
+// anyway).
 // GET PathStatus/{id} serves a Token Status List as a status list token
 // (application/statuslist+jwt, signed with the issuer's credential key,
 // x5c included when the issuer has a chain); the CWT form is not offered,
@@ -49,6 +62,9 @@ const (
 	MediaTypeVC = "application/vc"
 	// MediaTypeStatusListJWT is the media type of a status list token.
 	MediaTypeStatusListJWT = statuslist.MediaType
+	// MediaTypeJWT is the media type of a JWT (RFC 7519 section 10.3.1),
+	// that of W3C list credentials secured as VC-JWTs.
+	MediaTypeJWT = "application/jwt"
 )
 
 // StatusListValidity is how long a published list is valid (validUntil of
@@ -62,14 +78,22 @@ const StatusListValidity = 12 * time.Hour
 // specification allows, and the pre-2024 VCDM 2.0 draft name.
 var w3cListMediaTypes = []string{MediaTypeVC, "application/vc+ld+json", "application/ld+json", "application/json"}
 
+// w3cJWTListMediaTypes are the Accept ranges the VC-JWT form of a W3C list
+// answers (always as MediaTypeJWT).
+var w3cJWTListMediaTypes = []string{MediaTypeJWT, "application/vc+jwt"}
+
 // statusListIDPattern matches a list id as statusAllocator makes them.
 // Lists made another way (by a migration) may use any id of URL-safe
 // characters, up to 64.
 var statusListIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// listKey names one published document: a W3C list and a purpose, or a
-// token list (purpose "").
-type listKey struct{ id, purpose string }
+// listKey names one published document: a W3C list, a purpose and a form
+// (Data Integrity, or VC-JWT when jwt is set), or a token list (purpose
+// "").
+type listKey struct {
+	id, purpose string
+	jwt         bool
+}
 
 // signedList is a published document, signed.
 type signedList struct {
@@ -113,16 +137,22 @@ func (c *listCache) get(k listKey) *publishedList {
 // registerStatusLists mounts the publication endpoints at the issuer path
 // p.
 func (is *Issuer) registerStatusLists(r gin.IRouter, p string) {
-	r.GET(p+PathStatus+"/:id", func(c *gin.Context) { is.handleStatusList(c, storage.StatusListToken, "") })
-	// Any purpose is routed, so that an unknown one gets a JSON 404.
-	r.GET(p+PathStatus+"/:id/:purpose", func(c *gin.Context) {
-		purpose := c.Param("purpose")
-		if purpose != statuslist.PurposeRevocation && purpose != statuslist.PurposeSuspension {
-			is.writeError(c, errUnknownList(), "")
-			return
-		}
-		is.handleStatusList(c, storage.StatusListW3C, purpose)
+	r.GET(p+PathStatus+"/:id", func(c *gin.Context) {
+		is.handleStatusList(c, storage.StatusListToken, listKey{id: c.Param("id")})
 	})
+	// Any purpose is routed, so that an unknown one gets a JSON 404.
+	w3c := func(jwt bool) gin.HandlerFunc {
+		return func(c *gin.Context) {
+			purpose := c.Param("purpose")
+			if purpose != statuslist.PurposeRevocation && purpose != statuslist.PurposeSuspension {
+				is.writeError(c, errUnknownList(), "")
+				return
+			}
+			is.handleStatusList(c, storage.StatusListW3C, listKey{id: c.Param("id"), purpose: purpose, jwt: jwt})
+		}
+	}
+	r.GET(p+PathStatus+"/:id/:purpose", w3c(false))
+	r.GET(p+PathStatus+"/:id/"+statusJWTSegment+"/:purpose", w3c(true))
 }
 
 // errUnknownList is the 404 of a list that does not exist, is of another
@@ -131,17 +161,18 @@ func errUnknownList() *Error {
 	return errAdmin(CodeNotFound, http.StatusNotFound, "no such status list", nil)
 }
 
-// handleStatusList serves the list of kind named by the path, for purpose
-// (W3C lists).
-func (is *Issuer) handleStatusList(c *gin.Context, kind, purpose string) {
+// handleStatusList serves the document k of a list of kind.
+func (is *Issuer) handleStatusList(c *gin.Context, kind string, k listKey) {
 	ctx := c.Request.Context()
-	id := c.Param("id")
-	if is.status == nil || !statusListIDPattern.MatchString(id) {
+	if is.status == nil || !statusListIDPattern.MatchString(k.id) {
 		is.writeError(c, errUnknownList(), "")
 		return
 	}
 	offered := []string{MediaTypeStatusListJWT}
-	if kind == storage.StatusListW3C {
+	switch {
+	case kind == storage.StatusListW3C && k.jwt:
+		offered = w3cJWTListMediaTypes
+	case kind == storage.StatusListW3C:
 		offered = w3cListMediaTypes
 	}
 	c.Header("Vary", "Accept")
@@ -151,7 +182,10 @@ func (is *Issuer) handleStatusList(c *gin.Context, kind, purpose string) {
 			"this list is served as "+offered[0]+" only", nil), "")
 		return
 	}
-	list, err := is.status.store.GetStatusList(ctx, id)
+	if k.jwt {
+		mediaType = MediaTypeJWT
+	}
+	list, err := is.status.store.GetStatusList(ctx, k.id)
 	if errors.Is(err, storage.ErrNotFound) {
 		is.writeError(c, errUnknownList(), "")
 		return
@@ -164,7 +198,7 @@ func (is *Issuer) handleStatusList(c *gin.Context, kind, purpose string) {
 		is.writeError(c, errUnknownList(), "")
 		return
 	}
-	s, err := is.publishedList(ctx, list, purpose)
+	s, err := is.publishedList(ctx, list, k)
 	if err != nil {
 		is.writeError(c, errServer(err), "")
 		return
@@ -181,11 +215,10 @@ func (is *Issuer) handleStatusList(c *gin.Context, kind, purpose string) {
 	c.Data(http.StatusOK, mediaType, s.body)
 }
 
-// publishedList returns the signed document of list for purpose, signing
-// it anew when the cached one is older than the list's Version or due for
-// refresh.
-func (is *Issuer) publishedList(ctx context.Context, list storage.StatusList, purpose string) (*signedList, error) {
-	p := is.status.cache.get(listKey{list.ID, purpose})
+// publishedList returns the signed document k of list, signing it anew
+// when the cached one is older than the list's Version or due for refresh.
+func (is *Issuer) publishedList(ctx context.Context, list storage.StatusList, k listKey) (*signedList, error) {
+	p := is.status.cache.get(k)
 	fresh := func() *signedList {
 		s := p.cur.Load()
 		if s != nil && s.version >= list.Version && is.now().Before(s.refreshAt) {
@@ -201,7 +234,7 @@ func (is *Issuer) publishedList(ctx context.Context, list storage.StatusList, pu
 	if s := fresh(); s != nil {
 		return s, nil // built while this request waited
 	}
-	s, err := is.signList(ctx, list, purpose)
+	s, err := is.signList(ctx, list, k)
 	if err != nil {
 		return nil, err
 	}
@@ -209,9 +242,9 @@ func (is *Issuer) publishedList(ctx context.Context, list storage.StatusList, pu
 	return s, nil
 }
 
-// signList builds and signs the document of list for purpose from the
-// statuses in the store.
-func (is *Issuer) signList(ctx context.Context, list storage.StatusList, purpose string) (*signedList, error) {
+// signList builds and signs the document k of list from the statuses in
+// the store.
+func (is *Issuer) signList(ctx context.Context, list storage.StatusList, k listKey) (*signedList, error) {
 	entries, version, err := is.status.store.StatusEntries(ctx, list.ID)
 	if err != nil {
 		return nil, fmt.Errorf("issuer: read the statuses of list %s: %w", list.ID, err)
@@ -220,7 +253,7 @@ func (is *Issuer) signList(ctx context.Context, list storage.StatusList, purpose
 	var body []byte
 	switch list.Kind {
 	case storage.StatusListW3C:
-		body, err = is.signW3CList(ctx, list, purpose, entries, now)
+		body, err = is.signW3C(ctx, list, k, entries, now)
 	case storage.StatusListToken:
 		body, err = is.signTokenList(ctx, list, entries, now)
 	default:
@@ -240,10 +273,23 @@ func (is *Issuer) signList(ctx context.Context, list storage.StatusList, purpose
 	}, nil
 }
 
-// signW3CList makes the status list credential of a W3C list for purpose:
-// bit i is set for the credentials at index i that are revoked (purpose
-// revocation) or suspended (purpose suspension).
-func (is *Issuer) signW3CList(ctx context.Context, list storage.StatusList, purpose string, entries []storage.StatusEntry, now time.Time) ([]byte, error) {
+// signW3C makes the status list credential k of a W3C list, in the form k
+// names. Both forms show the same bits.
+func (is *Issuer) signW3C(ctx context.Context, list storage.StatusList, k listKey, entries []storage.StatusEntry, now time.Time) ([]byte, error) {
+	bits, err := w3cBits(list, k.purpose, entries)
+	if err != nil {
+		return nil, err
+	}
+	if k.jwt {
+		return is.signW3CJWTList(ctx, list, k, bits, now)
+	}
+	return is.signW3CList(ctx, list, k, bits, now)
+}
+
+// w3cBits is the bitstring of a W3C list for purpose: bit i is set for the
+// credentials at index i that are revoked (purpose revocation) or
+// suspended (purpose suspension).
+func w3cBits(list storage.StatusList, purpose string, entries []storage.StatusEntry) (*statuslist.Bitstring, error) {
 	want := storage.CredentialRevoked
 	if purpose == statuslist.PurposeSuspension {
 		want = storage.CredentialSuspended
@@ -259,7 +305,13 @@ func (is *Issuer) signW3CList(ctx context.Context, list storage.StatusList, purp
 			return nil, fmt.Errorf("issuer: status list %s index %d: %w", list.ID, e.Index, err)
 		}
 	}
-	doc, err := statuslist.ListCredential(is.w3cStatusListURL(list.ID, purpose), is.DID(), purpose, bits, now, now.Add(StatusListValidity), true)
+	return bits, nil
+}
+
+// signW3CList makes the status list credential k of a W3C list secured
+// with Data Integrity: VCDM 2.0, issued by the issuer's DID.
+func (is *Issuer) signW3CList(ctx context.Context, list storage.StatusList, k listKey, bits *statuslist.Bitstring, now time.Time) ([]byte, error) {
+	doc, err := statuslist.ListCredential(is.listURL(k), is.DID(), k.purpose, bits, now, now.Add(StatusListValidity), true)
 	if err != nil {
 		return nil, fmt.Errorf("issuer: status list credential %s: %w", list.ID, err)
 	}
@@ -278,6 +330,48 @@ func (is *Issuer) signW3CList(ctx context.Context, list storage.StatusList, purp
 		return nil, fmt.Errorf("issuer: status list credential %s: %w", list.ID, err)
 	}
 	return body, nil
+}
+
+// signW3CJWTList makes the status list credential k of a W3C list secured
+// as a VC-JWT: VCDM 1.1 (@context credentials v1 and status v1), issued by
+// the issuer identifier, signed with the issuer's credential key of
+// algorithm w3cJWTAlg (kid as in its JWKS), typ JWT. jti and vc.id are the
+// list's URL; sub is credentialSubject.id, that URL + "#list" (VCDM 1.1
+// section 6.3.1 maps sub to credentialSubject.id); nbf, iat and
+// issuanceDate are now, exp and expirationDate StatusListValidity later.
+func (is *Issuer) signW3CJWTList(ctx context.Context, list storage.StatusList, k listKey, bits *statuslist.Bitstring, now time.Time) ([]byte, error) {
+	encoded, err := bits.Encode()
+	if err != nil {
+		return nil, fmt.Errorf("issuer: status list %s: %w", list.ID, err)
+	}
+	subject := map[string]any{
+		"type":          statuslist.TypeList,
+		"statusPurpose": k.purpose,
+		"encodedList":   encoded,
+	}
+	if is.cfg.StatusListTTL >= time.Millisecond {
+		subject["ttl"] = is.cfg.StatusListTTL.Milliseconds()
+	}
+	signer, err := is.cfg.Signers.Signer(is.status.w3cJWTAlg)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: status list signer %s: %w", is.status.w3cJWTAlg, err)
+	}
+	u := is.listURL(k)
+	jwt, err := jwtvc.Issue(ctx, signer, jwtvc.Credential{
+		ID:         u,
+		Issuer:     is.cfg.CredentialIssuer,
+		Types:      []string{jwtvc.TypeVerifiableCredential, statuslist.TypeListCredential},
+		Contexts:   []string{jwtvc.ContextV1, statuslist.ContextStatusV1},
+		Subject:    subject,
+		SubjectID:  u + "#list",
+		IssuedAt:   now,
+		ValidFrom:  now,
+		ValidUntil: now.Add(StatusListValidity),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("issuer: sign status list credential %s as a JWT: %w", list.ID, err)
+	}
+	return []byte(jwt), nil
 }
 
 // signTokenList makes the status list token of a token list: 2 bits per

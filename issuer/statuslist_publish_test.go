@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/sanad-id/sanad/credential"
 	"github.com/sanad-id/sanad/credential/credtest"
 	"github.com/sanad-id/sanad/credential/did"
+	"github.com/sanad-id/sanad/credential/jwtvc"
 	"github.com/sanad-id/sanad/credential/ldp"
 	"github.com/sanad-id/sanad/credential/statuslist"
 	"github.com/sanad-id/sanad/storage"
@@ -101,6 +103,55 @@ func stPath(id, purpose string) string {
 		p += "/" + purpose
 	}
 	return p
+}
+
+// stJWTPath is the path of the VC-JWT form of W3C list id for purpose.
+func stJWTPath(id, purpose string) string {
+	return "/vci" + PathStatus + "/" + id + "/jwt/" + purpose
+}
+
+// jwksKeys resolves the keys of the issuer's JWKS (what its
+// /.well-known/jwt-vc-issuer publishes) by kid, for the issuer
+// identifier only.
+func (e *stEnv) jwksKeys(t *testing.T) credential.KeyResolver {
+	t.Helper()
+	set, err := e.signers.JWKS(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return credential.KeyResolverFunc(func(_ context.Context, iss, kid string) (crypto.PublicKey, error) {
+		if iss != crIssuer {
+			return nil, fmt.Errorf("unknown issuer %q", iss)
+		}
+		k, ok := set.LookupKeyID(kid)
+		if !ok {
+			return nil, fmt.Errorf("no key %q in the issuer JWKS", kid)
+		}
+		return k, nil
+	})
+}
+
+// w3cJWTList verifies the VC-JWT form of a W3C list credential answer
+// with the issuer's JWKS and returns the verified JWT and its list.
+func (e *stEnv) w3cJWTList(t *testing.T, w *httptest.ResponseRecorder, id, purpose string) (*jwtvc.Verified, *statuslist.List) {
+	t.Helper()
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET W3C JWT list = %d %s, want 200", w.Code, w.Body)
+	}
+	v, err := jwtvc.Verify(t.Context(), w.Body.String(), jwtvc.VerifyOptions{Keys: e.jwksKeys(t), Algs: jwtvc.SafeAlgs, Now: e.clock.Now})
+	if err != nil {
+		t.Fatalf("jwtvc.Verify(status list credential) = %v", err)
+	}
+	doc, _ := v.Claims["vc"].(map[string]any)
+	l, err := statuslist.ParseListCredential(doc)
+	if err != nil {
+		t.Fatalf("ParseListCredential(vc claim) = %v", err)
+	}
+	want := crIssuer + PathStatus + "/" + id + "/jwt/" + purpose
+	if l.ID != want || l.Issuer != crIssuer || len(l.Purposes) != 1 || l.Purposes[0] != purpose {
+		t.Errorf("list credential id %s, issuer %s, purposes %v; want %s, %s, [%s]", l.ID, l.Issuer, l.Purposes, want, crIssuer, purpose)
+	}
+	return v, l
 }
 
 // newList allocates one entry on a new list of kind and returns its list.
@@ -300,6 +351,116 @@ func TestStatusListW3CPublication(t *testing.T) {
 	}
 }
 
+// TestStatusListW3CJWTPublication: the VC-JWT form of a W3C list, what
+// jwt_vc_json credentials name, signed with the key of the first
+// jwt_vc_json configuration's algorithm and verified with the issuer's
+// JWKS; it shows the same bits as the Data Integrity form.
+func TestStatusListW3CJWTPublication(t *testing.T) {
+	for _, tc := range []struct {
+		alg, kid string
+	}{
+		{"ES256", "issuer-es256"},
+		{"EdDSA", "issuer-ed25519"},
+	} {
+		t.Run(tc.alg, func(t *testing.T) {
+			e := newStEnv(t, func(c *Config) { c.Configurations[0].SigningAlg = tc.alg })
+			id := e.newList(t, storage.StatusListW3C)
+			if err := e.lists.set(id, 3, storage.CredentialRevoked); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.lists.set(id, 4, storage.CredentialSuspended); err != nil {
+				t.Fatal(err)
+			}
+			now := e.clock.Now().Truncate(time.Second)
+			for _, p := range []struct {
+				purpose  string
+				set, clr int
+			}{
+				{statuslist.PurposeRevocation, 3, 4},
+				{statuslist.PurposeSuspension, 4, 3},
+			} {
+				w := e.get(stJWTPath(id, p.purpose))
+				if ct := w.Header().Get("Content-Type"); ct != MediaTypeJWT {
+					t.Errorf("%s: Content-Type = %q, want %s", p.purpose, ct, MediaTypeJWT)
+				}
+				wantCaching(t, w)
+				v, l := e.w3cJWTList(t, w, id, p.purpose)
+				u := crIssuer + PathStatus + "/" + id + "/jwt/" + p.purpose
+				if v.Header["typ"] != jwtvc.Typ || v.Header["alg"] != tc.alg || v.Header["kid"] != tc.kid {
+					t.Errorf("%s: header %v, want typ %s, alg %s, kid %s (the issuer JWKS key)", p.purpose, v.Header, jwtvc.Typ, tc.alg, tc.kid)
+				}
+				c := v.Credential
+				if c.ID != u || c.Issuer != crIssuer || c.SubjectID != u+"#list" ||
+					!slices.Equal(c.Types, []string{"VerifiableCredential", statuslist.TypeListCredential}) ||
+					!slices.Equal(c.Contexts, []string{"https://www.w3.org/2018/credentials/v1", statuslist.ContextStatusV1}) {
+					t.Errorf("%s: credential id %s, issuer %s, subject %s, types %v, contexts %v; want %s by %s, subject %s#list, a VCDM 1.1 BitstringStatusListCredential",
+						p.purpose, c.ID, c.Issuer, c.SubjectID, c.Types, c.Contexts, u, crIssuer, u)
+				}
+				if v.Claims["jti"] != u || v.Claims["sub"] != u+"#list" || v.Claims["iss"] != crIssuer {
+					t.Errorf("%s: claims jti %v, sub %v, iss %v; want %s, %s#list, %s", p.purpose, v.Claims["jti"], v.Claims["sub"], v.Claims["iss"], u, u, crIssuer)
+				}
+				if !c.ValidFrom.Equal(now) || !c.IssuedAt.Equal(now) || !c.ValidUntil.Equal(now.Add(StatusListValidity)) {
+					t.Errorf("%s: valid %s (iat %s) to %s, want %s to %s", p.purpose, c.ValidFrom, c.IssuedAt, c.ValidUntil, now, now.Add(StatusListValidity))
+				}
+				if l.TTL != DefaultStatusListTTL {
+					t.Errorf("%s: ttl %s, want %s", p.purpose, l.TTL, DefaultStatusListTTL)
+				}
+				if on, _ := l.Bits.Get(p.set); !on {
+					t.Errorf("%s: bit %d is clear, want set", p.purpose, p.set)
+				}
+				if on, _ := l.Bits.Get(p.clr); on {
+					t.Errorf("%s: bit %d is set, want clear", p.purpose, p.clr)
+				}
+				// The Data Integrity form of the same list shows the same
+				// bits.
+				ld := e.w3cList(t, e.get(stPath(id, p.purpose)), id, p.purpose)
+				a, errA := l.Bits.Encode()
+				b, errB := ld.Bits.Encode()
+				if errA != nil || errB != nil || a != b {
+					t.Errorf("%s: the JWT and Data Integrity forms differ (%v, %v)", p.purpose, errA, errB)
+				}
+			}
+		})
+	}
+}
+
+// TestStatusListFormsCachedApart: each form of a W3C list is signed once
+// per version and served from the cache until the next change, which
+// reaches both at once.
+func TestStatusListFormsCachedApart(t *testing.T) {
+	e := newStEnv(t)
+	id := e.newList(t, storage.StatusListW3C)
+	paths := []string{stPath(id, statuslist.PurposeRevocation), stJWTPath(id, statuslist.PurposeRevocation)}
+	etags := make([]string, len(paths))
+	_, before := e.lists.counts()
+	for range 3 {
+		for i, p := range paths {
+			w := e.get(p)
+			if w.Code != http.StatusOK {
+				t.Fatalf("GET %s = %d %s", p, w.Code, w.Body)
+			}
+			etags[i] = w.Header().Get("ETag")
+		}
+	}
+	if _, after := e.lists.counts(); after-before != len(paths) {
+		t.Errorf("3 rounds of GETs of %d forms read the statuses %d times, want once per form", len(paths), after-before)
+	}
+	if err := e.lists.set(id, 9, storage.CredentialRevoked); err != nil {
+		t.Fatal(err)
+	}
+	w := e.get(paths[1], "If-None-Match", etags[1])
+	if w.Code != http.StatusOK || w.Header().Get("ETag") == etags[1] {
+		t.Fatalf("JWT form after a change = %d, ETag %s; want a new list", w.Code, w.Header().Get("ETag"))
+	}
+	_, l := e.w3cJWTList(t, w, id, statuslist.PurposeRevocation)
+	if on, _ := l.Bits.Get(9); !on {
+		t.Errorf("JWT form after revoking index 9: bit clear, want set")
+	}
+	if on, _ := e.w3cList(t, e.get(paths[0]), id, statuslist.PurposeRevocation).Bits.Get(9); !on {
+		t.Errorf("Data Integrity form after revoking index 9: bit clear, want set")
+	}
+}
+
 func TestStatusListNegotiationAndErrors(t *testing.T) {
 	e := newStEnv(t)
 	tok := e.newList(t, storage.StatusListToken)
@@ -319,6 +480,15 @@ func TestStatusListNegotiationAndErrors(t *testing.T) {
 		{"W3C, vc", stPath(w3c, "suspension"), "application/vc", 200, MediaTypeVC},
 		{"W3C, browser", stPath(w3c, "revocation"), "text/html,application/xhtml+xml,*/*;q=0.8", 200, MediaTypeVC},
 		{"W3C, JWT refused", stPath(w3c, "revocation"), "application/vc+jwt", 406, ""},
+		{"W3C JWT, no Accept", stJWTPath(w3c, "revocation"), "", 200, MediaTypeJWT},
+		{"W3C JWT, jwt", stJWTPath(w3c, "suspension"), "application/jwt", 200, MediaTypeJWT},
+		{"W3C JWT, vc+jwt gets the JWT", stJWTPath(w3c, "revocation"), "application/vc+jwt", 200, MediaTypeJWT},
+		{"W3C JWT, verifier's Accept", stJWTPath(w3c, "revocation"), "application/vc+ld+json, application/vc, application/jwt;q=0.8", 200, MediaTypeJWT},
+		{"W3C JWT, ld+json refused", stJWTPath(w3c, "revocation"), "application/ld+json", 406, ""},
+		{"token list at a W3C JWT path", stJWTPath(tok, "revocation"), "", 404, ""},
+		{"W3C JWT, other purpose", stJWTPath(w3c, "refresh"), "", 404, ""},
+		{"W3C JWT, no purpose", stPath(w3c, "jwt"), "", 404, ""},
+		{"W3C JWT, unknown list", stJWTPath("AAAAAAAAAAAAAAAAAAAAAA", "revocation"), "", 404, ""},
 		{"token list at a W3C path", stPath(tok, "revocation"), "", 404, ""},
 		{"W3C list at the token path", stPath(w3c, ""), "", 404, ""},
 		{"W3C list, other purpose", stPath(w3c, "refresh"), "", 404, ""},
@@ -359,9 +529,26 @@ func TestStatusListWithoutStatusLists(t *testing.T) {
 }
 
 func TestStatusListOneRebuildAtATime(t *testing.T) {
-	e := newStEnv(t)
-	id := e.newList(t, storage.StatusListToken)
-	if w := e.get(stPath(id, "")); w.Code != http.StatusOK {
+	for _, tc := range []struct {
+		name, kind string
+		path       func(id string) string
+	}{
+		{"token", storage.StatusListToken, func(id string) string { return stPath(id, "") }},
+		{"W3C Data Integrity", storage.StatusListW3C, func(id string) string { return stPath(id, statuslist.PurposeRevocation) }},
+		{"W3C JWT", storage.StatusListW3C, func(id string) string { return stJWTPath(id, statuslist.PurposeRevocation) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newStEnv(t)
+			id := e.newList(t, tc.kind)
+			stOneRebuildAtATime(t, e, id, tc.path(id))
+		})
+	}
+}
+
+// stOneRebuildAtATime: 20 concurrent GETs of path after a change of list
+// id read the statuses once and all get the one rebuilt list.
+func stOneRebuildAtATime(t *testing.T, e *stEnv, id, path string) {
+	if w := e.get(path); w.Code != http.StatusOK {
 		t.Fatalf("first GET = %d", w.Code)
 	}
 	if err := e.lists.set(id, 1, storage.CredentialRevoked); err != nil {
@@ -379,7 +566,7 @@ func TestStatusListOneRebuildAtATime(t *testing.T) {
 	etags := make([]string, n)
 	for i := range n {
 		wg.Go(func() {
-			w := e.get(stPath(id, ""))
+			w := e.get(path)
 			codes[i], etags[i] = w.Code, w.Header().Get("ETag")
 		})
 	}
@@ -496,9 +683,11 @@ func TestStatusListETagNamesVersion(t *testing.T) {
 		if err := e.lists.set(id, int64(v), storage.CredentialRevoked); err != nil {
 			t.Fatal(err)
 		}
-		w := e.get(stPath(id, statuslist.PurposeRevocation))
-		if tag := w.Header().Get("ETag"); !strings.HasPrefix(tag, `W/"`+strconv.Itoa(v)+"-") {
-			t.Errorf("ETag after %d changes = %s, want version %d in it", v, tag, v)
+		for _, p := range []string{stPath(id, statuslist.PurposeRevocation), stJWTPath(id, statuslist.PurposeRevocation)} {
+			w := e.get(p)
+			if tag := w.Header().Get("ETag"); !strings.HasPrefix(tag, `W/"`+strconv.Itoa(v)+"-") {
+				t.Errorf("GET %s: ETag after %d changes = %s, want version %d in it", p, v, tag, v)
+			}
 		}
 	}
 }

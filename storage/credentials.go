@@ -88,6 +88,18 @@ type Ledger interface {
 	// entry is on a status list and its status changes, the list's Version
 	// increases in the same transaction.
 	SetCredentialStatus(ctx context.Context, id, status string) error
+	// TransitionCredentialStatus sets the status of the entry with id to
+	// to only if its current status is one of from, as one atomic step:
+	// no concurrent change can come between the check and the write, in
+	// this process or another. It returns the status the entry had
+	// before. ErrNotFound if there is no such entry; ErrConflict, with
+	// previous still set, if previous is not in from (nothing changes).
+	// When previous is in from and equals to, nothing changes and the
+	// result is nil. to and every status of from must be one of the
+	// constants above, and from must not be empty (else an error). As
+	// with SetCredentialStatus, the list's Version increases, in the same
+	// transaction, only when the status really changes.
+	TransitionCredentialStatus(ctx context.Context, id string, from []string, to string) (previous string, err error)
 }
 
 // Kinds of status list.
@@ -116,8 +128,9 @@ type StatusList struct {
 	// Next is the next unreserved counter, 0..Size.
 	Next int64
 	// Version increases with every status change of a credential on the
-	// list (SetCredentialStatus, SetPersonCredentialsStatus), so a publisher
-	// can tell whether its signed copy is current.
+	// list (SetCredentialStatus, TransitionCredentialStatus,
+	// SetPersonCredentialsStatus), so a publisher can tell whether its
+	// signed copy is current.
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time // last status change, or CreatedAt

@@ -72,6 +72,8 @@ func FuzzStatusList(f *testing.F) {
 	f.Add(w3cList(f, fx.loader, fx.ed, u, statuslist.PurposeRevocation, listOptions{}))
 	f.Add(w3cList(f, fx.loader, fx.ed, u, statuslist.PurposeRevocation, listOptions{jwt: true}))
 	f.Add(w3cList(f, fx.loader, fx.other, u, statuslist.PurposeRevocation, listOptions{}))
+	f.Add(w3cList(f, fx.loader, fx.other, u, statuslist.PurposeRevocation, listOptions{jwt: true}))
+	f.Add(w3cList(f, fx.loader, fx.other, u, statuslist.PurposeRevocation, listOptions{jwt: true, issuer: fx.ed.did}))
 	f.Add(tokenList(f, fx.ed, u, statuslist.TokenSuspended, testNow.Add(time.Hour)))
 	for _, s := range []string{"", "{}", "[]", "a.b.c", `{"proof":{},"issuer":"x"}`, "eyJ9.eyJ9.c2ln"} {
 		f.Add([]byte(s))

@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/sanad-id/sanad/credential"
-	"github.com/sanad-id/sanad/credential/did"
 	"github.com/sanad-id/sanad/credential/jwtvc"
 	"github.com/sanad-id/sanad/credential/ldp"
 	"github.com/sanad-id/sanad/credential/statuslist"
@@ -18,8 +18,10 @@ import (
 // Accept headers of status list fetches.
 const (
 	// AcceptListCredential asks for a W3C status list credential: secured
-	// with a Data Integrity proof (JSON-LD), or as a JWT.
-	AcceptListCredential = "application/vc+ld+json, application/vc, application/vc+jwt;q=0.9, application/jwt;q=0.8"
+	// with a Data Integrity proof (JSON-LD), or as a VCDM 1.1 VC-JWT
+	// (application/jwt). VC-JOSE-COSE's application/vc+jwt (a VCDM 2.0
+	// payload) is not asked for: it is not read.
+	AcceptListCredential = "application/vc+ld+json, application/vc, application/jwt;q=0.8"
 	// AcceptStatusListToken asks for an IETF status list token.
 	AcceptStatusListToken = statuslist.MediaType
 )
@@ -76,9 +78,17 @@ func (v *verifier) w3cStatus(ctx context.Context, r *Result, credentialStatus an
 }
 
 // w3cEntry fetches and verifies the status list credential of e and reads
-// e's bit. The list must be signed by the credential's issuer (with the
-// same verification machinery as a credential), be within its validity,
-// and have e's purpose.
+// e's bit. The list must be issued by the credential's issuer, exactly
+// (the same identifier; digitalbazaar's checkStatus has the same rule),
+// and verify with that issuer's keys: a Data Integrity proof by a
+// verification method the issuer controls, or a VC-JWT whose iss is the
+// issuer, signed with a key Options.Keys resolves for it. It must be
+// within its validity and have e's purpose.
+//
+// Bitstring Status List 1.0 (the note of its Validate Algorithm) allows a
+// list issued by another party the verifier trusts; Sanad does not relate
+// identifiers (an issuer URL and a did:web of the same host are two
+// issuers), so such a list is refused.
 func (v *verifier) w3cEntry(ctx context.Context, issuer string, e statuslist.Entry) error {
 	u := e.StatusListCredential
 	body, _, err := v.fetch(ctx, u, AcceptListCredential)
@@ -87,6 +97,9 @@ func (v *verifier) w3cEntry(ctx context.Context, issuer string, e statuslist.Ent
 	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s: "+format, append([]any{ErrStatusList, clipURL(u)}, args...)...)
+	}
+	notIssuer := func(listIssuer string) error {
+		return bad("issued by %q, not by the credential's issuer", clip(listIssuer))
 	}
 	var doc map[string]any
 	if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '{' {
@@ -97,24 +110,36 @@ func (v *verifier) w3cEntry(ctx context.Context, issuer string, e statuslist.Ent
 		if err != nil {
 			return bad("%v", err)
 		}
-		if _, err := ldp.Verify(ctx, doc, v.ldpOptions(listIssuer)); err != nil {
+		if listIssuer != issuer {
+			return notIssuer(listIssuer)
+		}
+		if _, err := ldp.Verify(ctx, doc, v.ldpOptions(issuer)); err != nil {
 			return bad("proof: %w", err)
 		}
 	} else {
-		verified, err := jwtvc.Verify(ctx, string(b), jwtvc.VerifyOptions{Keys: v.keys, Algs: v.algs, Now: v.clock, Leeway: v.skew})
+		token := string(b)
+		// The claims are read unverified only to refuse another issuer's
+		// list before any key is resolved.
+		_, claims, err := decodeJWS(token)
+		if err != nil {
+			return bad("neither a JSON-LD credential nor a JWT: %v", err)
+		}
+		if iss, _ := claims["iss"].(string); iss != issuer {
+			return notIssuer(iss)
+		}
+		keys := issuerKeys{keys: v.keys, issuer: issuer}
+		verified, err := jwtvc.Verify(ctx, token, jwtvc.VerifyOptions{Keys: keys, Algs: v.algs, Now: v.clock, Leeway: v.skew})
 		if err != nil {
 			return bad("%w", err)
 		}
-		if doc, _ = verified.Claims["vc"].(map[string]any); doc == nil {
-			return bad("JWT has no vc claim")
-		}
+		doc = jwtListDocument(verified.Credential)
 	}
 	list, err := statuslist.ParseListCredential(doc)
 	if err != nil {
 		return bad("%w", err)
 	}
-	if !sameIssuer(issuer, list.Issuer) {
-		return bad("issued by %q, not by the credential's issuer", clip(list.Issuer))
+	if list.Issuer != issuer {
+		return notIssuer(list.Issuer)
 	}
 	if err := v.checkPeriod(list.ValidFrom, list.ValidUntil); err != nil {
 		return bad("list credential %w", err)
@@ -132,18 +157,55 @@ func (v *verifier) w3cEntry(ctx context.Context, issuer string, e statuslist.Ent
 	return fmt.Errorf("%w (status list %s, index %d)", ErrRevoked, clipURL(u), e.StatusListIndex)
 }
 
-// sameIssuer reports whether a status list's issuer is the credential's:
-// the same identifier, or an issuer URL and the did:web DID of the same
-// host and path (did.WebDID), which the same server controls. Sanad
-// issues jwt_vc_json credentials as its https identifier and signs their
-// W3C status lists as its did:web.
-func sameIssuer(credentialIssuer, listIssuer string) bool {
-	if credentialIssuer == "" || listIssuer == "" {
-		return false
+// jwtListDocument is the credential a verified VC-JWT list secures, as
+// VCDM 1.1 section 6.3.1 decodes it: the vc claim with iss as issuer, jti
+// as id, sub as credentialSubject.id, nbf and exp as issuanceDate and
+// expirationDate (jwtvc.Verify checked that the copies present agree).
+func jwtListDocument(c jwtvc.Credential) map[string]any {
+	subject := make(map[string]any, len(c.Subject)+1)
+	for k, val := range c.Subject {
+		subject[k] = val
 	}
-	return credentialIssuer == listIssuer ||
-		did.WebDID(credentialIssuer) == listIssuer ||
-		did.WebDID(listIssuer) == credentialIssuer
+	if c.SubjectID != "" {
+		subject["id"] = c.SubjectID
+	}
+	contexts := make([]any, len(c.Contexts))
+	for i, x := range c.Contexts {
+		contexts[i] = x
+	}
+	types := make([]any, len(c.Types))
+	for i, x := range c.Types {
+		types[i] = x
+	}
+	doc := map[string]any{
+		"@context":          contexts,
+		"type":              types,
+		"issuer":            c.Issuer,
+		"issuanceDate":      c.ValidFrom.UTC().Format(time.RFC3339),
+		"credentialSubject": subject,
+	}
+	if c.ID != "" {
+		doc["id"] = c.ID
+	}
+	if !c.ValidUntil.IsZero() {
+		doc["expirationDate"] = c.ValidUntil.UTC().Format(time.RFC3339)
+	}
+	return doc
+}
+
+// issuerKeys resolves the keys of one issuer only: a status list is
+// verified with the keys of the credential's issuer, whatever it names.
+type issuerKeys struct {
+	keys   credential.KeyResolver
+	issuer string
+}
+
+// ResolveKey implements credential.KeyResolver.
+func (k issuerKeys) ResolveKey(ctx context.Context, issuer, kid string) (crypto.PublicKey, error) {
+	if issuer != k.issuer {
+		return nil, fmt.Errorf("a key of %q, not of the credential's issuer", clip(issuer))
+	}
+	return k.keys.ResolveKey(ctx, issuer, kid)
 }
 
 // tokenStatus checks the status.status_list reference of an SD-JWT VC.

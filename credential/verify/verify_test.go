@@ -2,10 +2,13 @@ package verify
 
 import (
 	"context"
+	"crypto"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -699,39 +702,43 @@ func TestResultJSON(t *testing.T) {
 	}
 }
 
-func TestSameIssuer(t *testing.T) {
-	for _, tt := range []struct {
-		cred, list string
-		want       bool
-	}{
-		{"did:key:z6Mk1", "did:key:z6Mk1", true},
-		{"https://id.example", "did:web:id.example", true},
-		{"https://id.example/", "did:web:id.example", true},
-		{"https://id.example:8443/tenant", "did:web:id.example%3A8443:tenant", true},
-		{"did:web:id.example", "https://id.example", true},
-		{"https://id.example", "did:web:other.example", false},
-		{"https://id.example/a", "did:web:id.example", false},
-		{"https://id.example", "https://id.example/", false},
-		{"did:key:z6Mk1", "did:key:z6Mk2", false},
-		{"", "", false},
-		{"not a url", "", false},
-	} {
-		if got := sameIssuer(tt.cred, tt.list); got != tt.want {
-			t.Errorf("sameIssuer(%q, %q) = %v, want %v", tt.cred, tt.list, got, tt.want)
-		}
-	}
+// issuerKeyring resolves the keys of issuers by kid and records which
+// issuers' keys were asked for.
+type issuerKeyring struct {
+	mu    sync.Mutex
+	keys  map[string][]*didSigner // issuer → its keys
+	asked []string
 }
 
-// TestStatusListOfDIDWebIssuer: Sanad issues jwt_vc_json as its https
-// identifier and signs the W3C lists as its did:web, resolved here from a
-// pinned document.
-func TestStatusListOfDIDWebIssuer(t *testing.T) {
+func (k *issuerKeyring) ResolveKey(_ context.Context, issuer, kid string) (crypto.PublicKey, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.asked = append(k.asked, issuer)
+	for _, s := range k.keys[issuer] {
+		if s.kid == kid {
+			return s.Public(), nil
+		}
+	}
+	return nil, fmt.Errorf("no key %q of %q", kid, issuer)
+}
+
+// TestStatusListIssuerExact: a status list counts only when its issuer is
+// exactly the credential's, and a JWT list is verified only with the keys
+// of the credential's issuer. The issuer identifier has a path, as
+// Sanad's does (<public_url>/issuer).
+func TestStatusListIssuerExact(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	const issuerURL, webDID = "https://issuer.example", "did:web:issuer.example"
-	jwtKey := credtest.NewSigner(t, "ES256", "jwt-1")
-	listKey := credtest.NewSigner(t, "EdDSA", webDID+"#list-1")
-	pub, err := jwk.Import(listKey.Public())
+	const (
+		issuerURL = "https://issuer.example/tenant"
+		otherURL  = "https://other.example"
+		webDID    = "did:web:issuer.example:tenant" // what the removed heuristic related to issuerURL
+	)
+	issuerKey := &didSigner{Signer: credtest.NewSigner(t, "ES256", "unused"), did: issuerURL, kid: "issuer-es256"}
+	otherKey := &didSigner{Signer: credtest.NewSigner(t, "EdDSA", "unused"), did: otherURL, kid: "other-ed25519"}
+	webKey := &didSigner{Signer: credtest.NewSigner(t, "EdDSA", "unused"), did: webDID, kid: webDID + "#list-1"}
+
+	pub, err := jwk.Import(webKey.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -745,46 +752,109 @@ func TestStatusListOfDIDWebIssuer(t *testing.T) {
 	}
 	methods := did.NewResolver(did.KeyMethod{}, did.JWKMethod{}, did.NewWebMethod(did.WebConfig{Trust: trust, Offline: true}))
 
+	// bareJWTList is a JWT list whose vc claim leaves issuer, id and the
+	// dates to iss, jti, nbf and exp (VCDM 1.1 section 6.3.1).
+	bareJWTList := func(t testing.TB, u, purpose string) []byte {
+		bits := statuslist.NewBitstring(statuslist.DefaultSize)
+		if err := bits.Set(idxSet, true); err != nil {
+			t.Fatal(err)
+		}
+		encoded, err := bits.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload := marshal(t, map[string]any{
+			"iss": issuerURL, "jti": u, "sub": u + "#list",
+			"nbf": testNow.Add(-time.Hour).Unix(), "exp": testNow.Add(time.Hour).Unix(),
+			"vc": map[string]any{
+				"@context": []any{jwtvc.ContextV1, statuslist.ContextStatusV1},
+				"type":     []any{"VerifiableCredential", statuslist.TypeListCredential},
+				"credentialSubject": map[string]any{
+					"type": statuslist.TypeList, "statusPurpose": purpose, "encodedList": encoded,
+				},
+			},
+		})
+		jwt, err := issuerKey.SignJWS(ctx, payload, map[string]any{"typ": "JWT"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []byte(jwt)
+	}
+
 	for _, tt := range []struct {
-		name       string
-		listIssuer string
-		index      int
-		want       string
+		name    string
+		purpose string // of the list and the entry; empty: revocation
+		index   int
+		list    func(t testing.TB, u, purpose string) []byte
+		want    string
+		wantErr error
 	}{
-		{"valid", webDID, idxValid, StatusSuccess},
-		{"revoked", webDID, idxSet, StatusRevoked},
-		{"list of another host", "did:web:other.example", idxValid, StatusInvalid},
+		{name: "JWT list of the issuer", index: idxValid, want: StatusSuccess,
+			list: func(t testing.TB, u, p string) []byte {
+				return w3cList(t, f.loader, issuerKey, u, p, listOptions{jwt: true})
+			}},
+		{name: "JWT list of the issuer, revoked", index: idxSet, want: StatusRevoked, wantErr: ErrRevoked,
+			list: func(t testing.TB, u, p string) []byte {
+				return w3cList(t, f.loader, issuerKey, u, p, listOptions{jwt: true})
+			}},
+		{name: "JWT list of the issuer, suspended", purpose: statuslist.PurposeSuspension, index: idxSet, want: StatusSuspended, wantErr: ErrSuspended,
+			list: func(t testing.TB, u, p string) []byte {
+				return w3cList(t, f.loader, issuerKey, u, p, listOptions{jwt: true})
+			}},
+		{name: "JWT list with iss and jti only", index: idxSet, want: StatusRevoked, wantErr: ErrRevoked, list: bareJWTList},
+		{name: "Data Integrity list of the issuer's did:web", index: idxValid, want: StatusInvalid, wantErr: ErrStatusList,
+			list: func(t testing.TB, u, p string) []byte {
+				return w3cList(t, f.loader, webKey, u, p, listOptions{})
+			}},
+		{name: "JWT list of the host without the path", index: idxValid, want: StatusInvalid, wantErr: ErrStatusList,
+			list: func(t testing.TB, u, p string) []byte {
+				return w3cList(t, f.loader, issuerKey, u, p, listOptions{jwt: true, issuer: "https://issuer.example"})
+			}},
+		{name: "JWT list of the issuer with a trailing slash", index: idxValid, want: StatusInvalid, wantErr: ErrStatusList,
+			list: func(t testing.TB, u, p string) []byte {
+				return w3cList(t, f.loader, issuerKey, u, p, listOptions{jwt: true, issuer: issuerURL + "/"})
+			}},
+		{name: "JWT list of another issuer", index: idxValid, want: StatusInvalid, wantErr: ErrStatusList,
+			list: func(t testing.TB, u, p string) []byte {
+				return w3cList(t, f.loader, otherKey, u, p, listOptions{jwt: true})
+			}},
+		{name: "JWT list claiming the issuer, signed by another", index: idxValid, want: StatusInvalid, wantErr: credential.ErrSignature,
+			list: func(t testing.TB, u, p string) []byte {
+				return w3cList(t, f.loader, otherKey, u, p, listOptions{jwt: true, issuer: issuerURL})
+			}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			u := "https://issuer.example/status/" + strings.ReplaceAll(tt.name, " ", "-")
-			bits := statuslist.NewBitstring(statuslist.DefaultSize)
-			if err := bits.Set(idxSet, true); err != nil {
-				t.Fatal(err)
+			purpose := tt.purpose
+			if purpose == "" {
+				purpose = statuslist.PurposeRevocation
 			}
-			list, err := statuslist.ListCredential(u, tt.listIssuer, statuslist.PurposeRevocation, bits, testNow.Add(-time.Hour), testNow.Add(time.Hour), true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			signed, err := ldp.Sign(ctx, f.loader, list, listKey, ldp.SignOptions{Suite: ldp.SuiteEdDSARDFC2022, Created: testNow.Add(-time.Hour)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.fetch.put(u, marshal(t, signed), "application/vc")
-			cred, err := jwtvc.Issue(ctx, jwtKey, jwtvc.Credential{
-				Issuer: issuerURL, Types: []string{"VerifiableCredential"}, Subject: map[string]any{"name": "Amina"},
-				ValidFrom: testNow.Add(-time.Hour), Status: statuslist.NewEntry(u, statuslist.PurposeRevocation, tt.index).Map(),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			u := "https://issuer.example/tenant/status/" + strings.ReplaceAll(tt.name, " ", "-")
+			f.fetch.put(u, tt.list(t, u, purpose), "application/jwt")
+			cred := jwtCredential(t, issuerKey, credOptions{status: []statuslist.Entry{statuslist.NewEntry(u, purpose, tt.index)}})
+			keys := &issuerKeyring{keys: map[string][]*didSigner{issuerURL: {issuerKey}, otherURL: {otherKey}}}
 			opts := f.options()
-			opts.Methods, opts.Keys = methods, credtest.Resolver(jwtKey)
-			r, err := Credential(ctx, []byte(cred), opts)
+			opts.Methods, opts.Keys = methods, keys
+			r, err := Credential(ctx, cred, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if r.Status != tt.want {
 				t.Errorf("Credential() = %s, want %s; %+v", r.Status, tt.want, r.Checks)
+			}
+			if tt.wantErr == nil {
+				if err := r.Err(); err != nil {
+					t.Errorf("Credential().Err() = %v, want nil", err)
+				}
+			} else if err := r.Err(); !errors.Is(err, tt.wantErr) {
+				t.Errorf("Credential().Err() = %v, want %v", err, tt.wantErr)
+			}
+			if err := r.Err(); errors.Is(tt.wantErr, ErrStatusList) && (err == nil || !strings.Contains(err.Error(), "not by the credential's issuer")) {
+				t.Errorf("Credential().Err() = %v, want it to name the issuer mismatch", err)
+			}
+			for _, iss := range keys.asked {
+				if iss != issuerURL {
+					t.Errorf("a key of %q was resolved, want only the credential issuer's (%s)", iss, issuerURL)
+				}
 			}
 		})
 	}

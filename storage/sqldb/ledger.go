@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -296,4 +297,86 @@ func (db *DB) SetCredentialStatus(ctx context.Context, id, status string) error 
 		return fmt.Errorf("sqldb: set status of credential %q: %w", id, err)
 	}
 	return nil
+}
+
+// maxTransitionAttempts bounds how often TransitionCredentialStatus reads
+// the status again after a concurrent writer changed it between its read
+// and its write. Every retry means another writer committed a change, so
+// running out takes that many changes of one credential within one call.
+const maxTransitionAttempts = 100
+
+// errTransitionContended is returned when TransitionCredentialStatus ran
+// out of attempts.
+var errTransitionContended = errors.New("the status kept changing under concurrent writers")
+
+// TransitionCredentialStatus sets the status of the entry with id to to if
+// it is one of from, and returns the status it had (see storage.Ledger).
+//
+// In one transaction it reads the status and then writes to with a
+// compare-and-set on the status read: UPDATE … WHERE id = … AND status =
+// <read>. The write is the check, so nothing can come between them: on
+// SQLite the transaction holds the database's write lock from BEGIN
+// IMMEDIATE on, so the read is current and the set always applies; on
+// PostgreSQL (read committed) an UPDATE that meets a row changed by a
+// concurrent transaction waits for it and tests its WHERE again on the
+// committed row, so a status changed since the read updates no row, and
+// the transaction reads again. The version of the credential's list is
+// bumped in the same transaction when the status changes.
+func (db *DB) TransitionCredentialStatus(ctx context.Context, id string, from []string, to string) (string, error) {
+	fail := func(previous string, err error) (string, error) {
+		return previous, fmt.Errorf("sqldb: change status of credential %q from %s to %s: %w",
+			id, strings.Join(from, " or "), to, err)
+	}
+	if !validCredentialStatus(to) {
+		return fail("", fmt.Errorf("status %q is not one of %s, %s, %s",
+			to, storage.CredentialValid, storage.CredentialRevoked, storage.CredentialSuspended))
+	}
+	if len(from) == 0 {
+		return fail("", errors.New("no status to change from"))
+	}
+	for _, f := range from {
+		if !validCredentialStatus(f) {
+			return fail("", fmt.Errorf("from status %q is not one of %s, %s, %s",
+				f, storage.CredentialValid, storage.CredentialRevoked, storage.CredentialSuspended))
+		}
+	}
+	var previous string
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		for range maxTransitionAttempts {
+			var list string
+			err := tx.QueryRowContext(ctx, `SELECT status, status_list FROM credentials WHERE id = $1`, id).
+				Scan(&previous, &list)
+			if err != nil {
+				previous = ""
+				return notFound(err)
+			}
+			if !slices.Contains(from, previous) {
+				return storage.ErrConflict
+			}
+			if previous == to {
+				return nil
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE credentials SET status = $1 WHERE id = $2 AND status = $3`,
+				to, id, previous)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				continue // changed by another transaction since the read
+			}
+			if list == "" {
+				return nil
+			}
+			return bumpStatusLists(ctx, tx, []string{list})
+		}
+		return fmt.Errorf("%w: %d attempts", errTransitionContended, maxTransitionAttempts)
+	})
+	if err != nil {
+		return fail(previous, err)
+	}
+	return previous, nil
 }

@@ -29,6 +29,8 @@ var ledgerCases = []struct {
 	{"ListCredentials limits", testListCredentialsLimit},
 	{"SetWalletEvent only for the matching subject", testSetWalletEvent},
 	{"SetCredentialStatus", testSetCredentialStatus},
+	{"TransitionCredentialStatus", testTransitionCredentialStatus},
+	{"TransitionCredentialStatus with invalid arguments changes nothing", testTransitionCredentialStatusInvalid},
 }
 
 // runLedgerConcurrent runs the ledger's concurrency cases, one at a time,
@@ -39,6 +41,12 @@ func runLedgerConcurrent(t *testing.T, open func(t *testing.T) storage.Durable) 
 	})
 	t.Run("concurrent RecordCredentials of one ID", func(t *testing.T) {
 		testConcurrentRecordCredentialsSame(t, open(t))
+	})
+	t.Run("concurrent revoke and reinstate of one credential", func(t *testing.T) {
+		testConcurrentTransitions(t, open(t), reinstateCredential)
+	})
+	t.Run("concurrent revoke and reinstate of a person's credentials", func(t *testing.T) {
+		testConcurrentTransitions(t, open(t), reinstatePerson)
 	})
 }
 
@@ -504,6 +512,219 @@ func testSetCredentialStatus(t *testing.T, d storage.Durable) {
 		}
 	}
 	checkCredential(t, d, b)
+}
+
+func testTransitionCredentialStatus(t *testing.T, d storage.Durable) {
+	const (
+		revoked   = storage.CredentialRevoked
+		suspended = storage.CredentialSuspended
+		valid     = storage.CredentialValid
+	)
+	var (
+		revokable = []string{valid, suspended}
+		suspend   = []string{valid}
+		reinstate = []string{suspended}
+	)
+	tests := []struct {
+		name     string
+		start    string
+		from     []string
+		to       string
+		wantPrev string
+		wantErr  error // nil or storage.ErrConflict
+		want     string
+	}{
+		{"revoke a valid one", valid, revokable, revoked, valid, nil, revoked},
+		{"revoke a suspended one", suspended, revokable, revoked, suspended, nil, revoked},
+		{"revoke a revoked one", revoked, revokable, revoked, revoked, storage.ErrConflict, revoked},
+		{"suspend a valid one", valid, suspend, suspended, valid, nil, suspended},
+		{"suspend a suspended one", suspended, suspend, suspended, suspended, storage.ErrConflict, suspended},
+		{"suspend a revoked one", revoked, suspend, suspended, revoked, storage.ErrConflict, revoked},
+		{"reinstate a suspended one", suspended, reinstate, valid, suspended, nil, valid},
+		{"reinstate a valid one", valid, reinstate, valid, valid, storage.ErrConflict, valid},
+		{"reinstate a revoked one", revoked, reinstate, valid, revoked, storage.ErrConflict, revoked},
+		{"already the target, which from allows", suspended, []string{valid, suspended}, suspended, suspended, nil, suspended},
+		{"from with a repeated status", valid, []string{valid, valid}, revoked, valid, nil, revoked},
+		{"from every status", revoked, []string{valid, suspended, revoked}, valid, revoked, nil, valid},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A list of the row's own, with the credential and a
+			// neighbour that must not change.
+			list := fmt.Sprintf("transition-%d", i)
+			reserve(t, d, "https://"+list+".example", storage.StatusListW3C, 2, 10, list)
+			c, other := onList(list+"-c", "p", "NID", list, 0), onList(list+"-other", "p", "NID", list, 1)
+			c.Status = tt.start
+			mustRecord(t, d, c, other)
+
+			prev, err := d.TransitionCredentialStatus(t.Context(), c.ID, tt.from, tt.to)
+			if prev != tt.wantPrev || !errors.Is(err, tt.wantErr) {
+				t.Errorf("TransitionCredentialStatus(%q, %q, %q) = %q, %v, want %q, %v",
+					c.ID, tt.from, tt.to, prev, err, tt.wantPrev, tt.wantErr)
+			}
+			c.Status = tt.want
+			checkCredential(t, d, c)
+			checkCredential(t, d, other)
+			wantVersion := int64(0)
+			if tt.want != tt.start {
+				wantVersion = 1
+			}
+			if l := mustGetStatusList(t, d, list); l.Version != wantVersion {
+				t.Errorf("after TransitionCredentialStatus(%q, %q, %q) from %s: GetStatusList(%q).Version = %d, want %d",
+					c.ID, tt.from, tt.to, tt.start, list, l.Version, wantVersion)
+			}
+		})
+	}
+	t.Run("not on a list", func(t *testing.T) {
+		for _, list := range []string{"", "https://other.example/list"} {
+			c := onList("unlisted-"+list, "p", "NID", list, -1)
+			mustRecord(t, d, c)
+			prev, err := d.TransitionCredentialStatus(t.Context(), c.ID, []string{valid}, revoked)
+			if prev != valid || err != nil {
+				t.Errorf("TransitionCredentialStatus(%q, [VALID], REVOKED) = %q, %v, want VALID, nil", c.ID, prev, err)
+			}
+			c.Status = revoked
+			checkCredential(t, d, c)
+		}
+	})
+	t.Run("unknown credential", func(t *testing.T) {
+		for _, id := range []string{"missing", "", "TRANSITION-0-C"} {
+			prev, err := d.TransitionCredentialStatus(t.Context(), id, revokable, revoked)
+			if prev != "" || !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("TransitionCredentialStatus(%q) = %q, %v, want \"\", %v", id, prev, err, storage.ErrNotFound)
+			}
+		}
+	})
+}
+
+func testTransitionCredentialStatusInvalid(t *testing.T, d storage.Durable) {
+	reserve(t, d, "https://issuer.example", storage.StatusListW3C, 1, 10, "l1")
+	c := onList("a", "p", "NID", "l1", 0)
+	c.Status = storage.CredentialSuspended
+	mustRecord(t, d, c)
+	tests := []struct {
+		name string
+		from []string
+		to   string
+	}{
+		{"empty status", []string{storage.CredentialSuspended}, ""},
+		{"status in lower case", []string{storage.CredentialSuspended}, "valid"},
+		{"unknown status", []string{storage.CredentialSuspended}, "EXPIRED"},
+		{"no from", nil, storage.CredentialValid},
+		{"empty from", []string{}, storage.CredentialValid},
+		{"unknown from", []string{storage.CredentialSuspended, "suspended"}, storage.CredentialValid},
+		{"empty from status", []string{""}, storage.CredentialValid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prev, err := d.TransitionCredentialStatus(t.Context(), c.ID, tt.from, tt.to)
+			if err == nil || errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("TransitionCredentialStatus(%q, %q, %q) = %q, %v, want an argument error", c.ID, tt.from, tt.to, prev, err)
+			}
+		})
+	}
+	checkCredential(t, d, c)
+	if l := mustGetStatusList(t, d, "l1"); l.Version != 0 {
+		t.Errorf("GetStatusList(%q).Version = %d after refused changes, want 0", "l1", l.Version)
+	}
+}
+
+// reinstateBy is how a concurrency case reinstates a suspended
+// credential: it reports whether it changed the credential, and fails
+// with a description when the store answered wrongly.
+type reinstateBy func(t *testing.T, d storage.Durable, c storage.IssuedCredential) (changed bool, wrong string)
+
+// reinstateCredential reinstates with TransitionCredentialStatus.
+func reinstateCredential(t *testing.T, d storage.Durable, c storage.IssuedCredential) (bool, string) {
+	from := []string{storage.CredentialSuspended}
+	prev, err := d.TransitionCredentialStatus(t.Context(), c.ID, from, storage.CredentialValid)
+	switch {
+	case err == nil && prev == storage.CredentialSuspended:
+		return true, ""
+	case errors.Is(err, storage.ErrConflict) && (prev == storage.CredentialValid || prev == storage.CredentialRevoked):
+		return false, ""
+	}
+	return false, fmt.Sprintf("TransitionCredentialStatus(%q, %q, VALID) = %q, %v, want SUSPENDED, nil or VALID or REVOKED, %v",
+		c.ID, from, prev, err, storage.ErrConflict)
+}
+
+// reinstatePerson reinstates all of the person's suspended credentials
+// with SetPersonCredentialsStatus.
+func reinstatePerson(t *testing.T, d storage.Durable, c storage.IssuedCredential) (bool, string) {
+	n, err := d.SetPersonCredentialsStatus(t.Context(), c.PersonID, "", storage.CredentialSuspended, storage.CredentialValid)
+	if err != nil || n > 1 {
+		return false, fmt.Sprintf("SetPersonCredentialsStatus(%q, \"\", SUSPENDED, VALID) = %d, %v, want 0 or 1, nil",
+			c.PersonID, n, err)
+	}
+	return n == 1, ""
+}
+
+// testConcurrentTransitions revokes (TransitionCredentialStatus from
+// VALID or SUSPENDED) and reinstates (reinstate, from SUSPENDED) one
+// suspended credential from many goroutines at once. Whatever the order,
+// the first revocation finds it suspended or valid and succeeds, and
+// nothing leaves REVOKED: so exactly one revocation succeeds and the
+// credential ends revoked; at most one reinstatement succeeds, and only
+// before the revocation (which then found it valid). Each success bumps
+// the list's version once.
+func testConcurrentTransitions(t *testing.T, d storage.Durable, reinstate reinstateBy) {
+	const (
+		revoked   = storage.CredentialRevoked
+		suspended = storage.CredentialSuspended
+		valid     = storage.CredentialValid
+	)
+	reserve(t, d, "https://issuer.example", storage.StatusListW3C, 1, 10, "l1")
+	c := onList("contested", "p", "NID", "l1", 0)
+	c.Status = suspended
+	mustRecord(t, d, c)
+
+	revokable := []string{valid, suspended}
+	isRevoke := func(i int) bool { return i%2 == 0 }
+	prevs := make([]string, goroutines)
+	reinstated := make([]bool, goroutines)
+	errs := concurrently(goroutines, func(i int) error {
+		if !isRevoke(i) {
+			var wrong string
+			if reinstated[i], wrong = reinstate(t, d, c); wrong != "" {
+				return errors.New(wrong)
+			}
+			return nil
+		}
+		var err error
+		prevs[i], err = d.TransitionCredentialStatus(t.Context(), c.ID, revokable, revoked)
+		return err
+	})
+	var revokes, reinstates int
+	revokedFrom := ""
+	for i, err := range errs {
+		switch {
+		case !isRevoke(i) && err != nil:
+			t.Errorf("reinstate %d: %v", i, err)
+		case !isRevoke(i) && reinstated[i]:
+			reinstates++
+		case !isRevoke(i):
+		case err == nil && slices.Contains(revokable, prevs[i]):
+			revokes++
+			revokedFrom = prevs[i]
+		case errors.Is(err, storage.ErrConflict) && prevs[i] == revoked:
+		default:
+			t.Errorf("revoke %d: TransitionCredentialStatus(%q, %q, REVOKED) = %q, %v, want VALID or SUSPENDED, nil or REVOKED, %v",
+				i, c.ID, revokable, prevs[i], err, storage.ErrConflict)
+		}
+	}
+	if revokes != 1 || reinstates > 1 {
+		t.Errorf("%d revocations and %d reinstatements succeeded, want 1 and at most 1", revokes, reinstates)
+	}
+	// A reinstatement succeeded only if it came before the revocation.
+	if wantFrom := map[int]string{0: suspended, 1: valid}[reinstates]; revokedFrom != wantFrom {
+		t.Errorf("after %d reinstatements, the revocation found %q, want %q", reinstates, revokedFrom, wantFrom)
+	}
+	if got, err := d.GetCredential(t.Context(), c.ID); err != nil || got.Status != revoked {
+		t.Errorf("GetCredential(%q) after the race = %q, %v, want %s", c.ID, got.Status, err, revoked)
+	}
+	if l := mustGetStatusList(t, d, "l1"); l.Version != int64(revokes+reinstates) {
+		t.Errorf("GetStatusList(%q).Version = %d, want %d, one per change", "l1", l.Version, revokes+reinstates)
+	}
 }
 
 func testConcurrentRecordCredentials(t *testing.T, d storage.Durable) {
