@@ -3,10 +3,6 @@ package issuer
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -24,6 +20,8 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
+
+	"github.com/sanad-id/sanad/internal/josekey"
 )
 
 // JWKSVerifier verifies the access tokens of an external authorization
@@ -423,7 +421,8 @@ func (v *JWKSVerifier) mayRefresh() bool {
 
 // candidateKeys returns the raw public keys of set that may have signed a
 // token with header h: matching kid (when the token names one), use sig,
-// alg (when the key names one) and a key type and size fit for h.Alg.
+// alg (when the key names one) and a key type and size fit for h.Alg
+// (josekey.ForAlg).
 func candidateKeys(set jwk.Set, h jwtHeader) []any {
 	var out []any
 	for i := range set.Len() {
@@ -440,47 +439,15 @@ func candidateKeys(set jwk.Set, h jwtHeader) []any {
 		if a, ok := k.Algorithm(); ok && a.String() != h.Alg {
 			continue
 		}
-		if pub := fitPublicKey(k, h.Alg); pub != nil {
+		pk, err := k.PublicKey()
+		if err != nil {
+			continue
+		}
+		if pub, err := josekey.ForAlg(pk, h.Alg); err == nil {
 			out = append(out, pub)
 		}
 	}
 	return out
-}
-
-// fitPublicKey returns k's raw public key if it fits alg: RSA of at least
-// 2048 bits for RS*/PS*, the curve of ES256/384/512, Ed25519 for EdDSA.
-func fitPublicKey(k jwk.Key, alg string) any {
-	pk, err := k.PublicKey()
-	if err != nil {
-		return nil
-	}
-	var raw any
-	if err := jwk.Export(pk, &raw); err != nil {
-		return nil
-	}
-	switch alg {
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
-		if rk, ok := raw.(*rsa.PublicKey); ok && rk.N != nil && rk.N.BitLen() >= 2048 {
-			return rk
-		}
-	case "ES256", "ES384", "ES512":
-		curve := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}[alg]
-		if ek, ok := raw.(*ecdsa.PublicKey); ok && ek.Curve == curve {
-			return ek
-		}
-	case "EdDSA":
-		switch ek := raw.(type) {
-		case ed25519.PublicKey:
-			if len(ek) == ed25519.PublicKeySize {
-				return ek
-			}
-		case *ed25519.PublicKey:
-			if ek != nil && len(*ek) == ed25519.PublicKeySize {
-				return *ek
-			}
-		}
-	}
-	return nil
 }
 
 // audiences reads aud: a string or an array of strings.

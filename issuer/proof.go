@@ -1,19 +1,18 @@
 package issuer
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sanad-id/sanad/internal/josekey"
 	"github.com/sanad-id/sanad/internal/jwtclaims"
 	"slices"
 	"strings"
@@ -126,7 +125,7 @@ func checkProof(ctx context.Context, jwt string, r proofRules) (*HolderKey, stri
 		return nil, "", fail("header is not base64url")
 	}
 	var h map[string]json.RawMessage
-	if err := decodeProofJSON(rawHeader, &h); err != nil {
+	if err := josekey.DecodeObject(rawHeader, &h); err != nil {
 		return nil, "", fail("header: %v", err)
 	}
 	for _, name := range []string{"crit", "b64", "zip"} {
@@ -149,7 +148,7 @@ func checkProof(ctx context.Context, jwt string, r proofRules) (*HolderKey, stri
 	if !bindingAllowed(r.BindingMethods, method) {
 		return nil, "", fail("binding method %s not supported by the configuration (%v)", method, r.BindingMethods)
 	}
-	pub, err := proofKeyForAlg(raw, alg)
+	pub, err := josekey.ForAlg(raw, alg)
 	if err != nil {
 		return nil, "", fail("%v", err)
 	}
@@ -166,7 +165,7 @@ func checkProof(ctx context.Context, jwt string, r proofRules) (*HolderKey, stri
 	}
 
 	var c proofClaims
-	if err := decodeProofJSON(payload, &c); err != nil {
+	if err := josekey.DecodeObject(payload, &c); err != nil {
 		return nil, "", fail("claims: %v", err)
 	}
 	if !c.Aud.contains(r.Audience) {
@@ -301,7 +300,7 @@ var proofPrivateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 // proof check. Other keys go through jwx.
 func parseProofJWK(raw json.RawMessage) (any, error) {
 	var members map[string]json.RawMessage
-	if err := decodeProofJSON(raw, &members); err != nil {
+	if err := josekey.DecodeObject(raw, &members); err != nil {
 		return nil, fmt.Errorf("jwk: %v", err)
 	}
 	for _, m := range proofPrivateMembers {
@@ -460,27 +459,6 @@ func parseX5C(raw json.RawMessage) (*x509.Certificate, error) {
 	return leaf, nil
 }
 
-// proofKeyForAlg checks that pub is a key alg signs with: the curve of
-// ES256/384/512, Ed25519 for EdDSA, RSA of 2048 bits or more.
-func proofKeyForAlg(pub any, alg string) (any, error) {
-	switch alg {
-	case "ES256", "ES384", "ES512":
-		want := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}[alg]
-		if k, ok := pub.(*ecdsa.PublicKey); ok && k.Curve == want {
-			return k, nil
-		}
-	case "EdDSA", "Ed25519":
-		if k, ok := pub.(ed25519.PublicKey); ok && len(k) == ed25519.PublicKeySize {
-			return k, nil
-		}
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
-		if k, ok := pub.(*rsa.PublicKey); ok && k.N != nil && k.N.BitLen() >= 2048 {
-			return k, nil
-		}
-	}
-	return nil, fmt.Errorf("key %T does not fit alg %s", pub, alg)
-}
-
 // checkDistinctProofKeys refuses a batch whose proofs share a key. HAIP
 // requires every credential of a batch to be bound to its own key, so that
 // verifiers can't link the credentials by their key.
@@ -506,21 +484,6 @@ func proofHeaderString(h map[string]json.RawMessage, name string, dst *string) e
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
 		return fmt.Errorf("%s header is not a string", name)
-	}
-	return nil
-}
-
-// decodeProofJSON decodes exactly one JSON object.
-func decodeProofJSON(b []byte, dst any) error {
-	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
-		return errors.New("not a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(dst); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON object")
 	}
 	return nil
 }

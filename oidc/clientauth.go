@@ -3,16 +3,13 @@ package oidc
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sanad-id/sanad/internal/josekey"
 	"github.com/sanad-id/sanad/internal/jwtclaims"
 	"reflect"
 	"slices"
@@ -230,15 +227,8 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 // decodeClaims decodes a JWT claims set, refusing anything but one JSON
 // object.
 func decodeClaims(payload []byte, dst any) error {
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	if err := dec.Decode(dst); err != nil {
+	if err := josekey.DecodeObject(payload, dst); err != nil {
 		return fmt.Errorf("claims: %w", err)
-	}
-	if dec.More() {
-		return errors.New("claims: trailing data")
-	}
-	if t := bytes.TrimSpace(payload); len(t) == 0 || t[0] != '{' {
-		return errors.New("claims: not a JSON object")
 	}
 	return nil
 }
@@ -321,7 +311,7 @@ func verifyWithSet(set jwk.Set, tok compactJWS, compact string, cache *rawKeyCac
 		if err != nil {
 			continue
 		}
-		pub, err := keyFor(raw, k.KeyType().String(), tok.header.Alg)
+		pub, err := josekey.ForAlg(raw, tok.header.Alg)
 		if err != nil {
 			continue
 		}
@@ -337,14 +327,17 @@ func verifyWithSet(set jwk.Set, tok compactJWS, compact string, cache *rawKeyCac
 }
 
 // publicKeyFor returns the raw public key of k if k is an asymmetric key
-// usable with alg (one of the allowed algorithms); RSA keys must have at
-// least 2048 bits, ES256 keys be on P-256 and EdDSA keys be Ed25519.
+// usable with alg (one of the allowed algorithms, see josekey.ForAlg).
 func publicKeyFor(k jwk.Key, alg string) (any, error) {
 	raw, err := exportPublic(k)
 	if err != nil {
 		return nil, err
 	}
-	return keyFor(raw, k.KeyType().String(), alg)
+	pub, err := josekey.ForAlg(raw, alg)
+	if err != nil {
+		return nil, fmt.Errorf("key type %s does not fit alg %s", k.KeyType(), alg)
+	}
+	return pub, nil
 }
 
 // exportPublic returns the raw public key of k.
@@ -358,26 +351,6 @@ func exportPublic(k jwk.Key) (any, error) {
 		return nil, fmt.Errorf("export key: %w", err)
 	}
 	return raw, nil
-}
-
-// keyFor returns raw, a raw public key of key type kty, if it is usable
-// with alg (see publicKeyFor).
-func keyFor(raw any, kty, alg string) (any, error) {
-	switch alg {
-	case "RS256", "PS256":
-		if rk, ok := raw.(*rsa.PublicKey); ok && rk.N != nil && rk.N.BitLen() >= 2048 {
-			return rk, nil
-		}
-	case "ES256":
-		if ek, ok := raw.(*ecdsa.PublicKey); ok && ek.Curve == elliptic.P256() {
-			return ek, nil
-		}
-	case "EdDSA":
-		if ok := isEd25519(raw); ok {
-			return raw, nil
-		}
-	}
-	return nil, fmt.Errorf("key type %s does not fit alg %s", kty, alg)
 }
 
 // maxRawKeys bounds a rawKeyCache.
@@ -418,16 +391,6 @@ func (c *rawKeyCache) export(k jwk.Key) (any, error) {
 	c.m[k] = raw
 	c.mu.Unlock()
 	return raw, nil
-}
-
-func isEd25519(raw any) bool {
-	switch k := raw.(type) {
-	case ed25519.PublicKey:
-		return len(k) == ed25519.PublicKeySize
-	case *ed25519.PublicKey:
-		return k != nil && len(*k) == ed25519.PublicKeySize
-	}
-	return false
 }
 
 // verifySignature checks compact's signature with pub under alg (already

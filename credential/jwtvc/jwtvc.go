@@ -8,17 +8,12 @@
 package jwtvc
 
 import (
-	"bytes"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sanad-id/sanad/internal/josekey"
 	"github.com/sanad-id/sanad/internal/jwtclaims"
 	"slices"
 	"strings"
@@ -50,9 +45,6 @@ const MaxSize = 1 << 20
 // algorithms. VerifyOptions.Algs narrows them; "none" and MAC algorithms
 // are never accepted whatever the options say.
 var SafeAlgs = []string{"ES256", "ES384", "ES512", "EdDSA", "Ed25519", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512"}
-
-// minRSABits is the smallest RSA key Verify accepts.
-const minRSABits = 2048
 
 // Credential is a jwt_vc_json credential, as Issue takes it and Verify
 // returns it.
@@ -260,7 +252,7 @@ func Verify(ctx context.Context, token string, opts VerifyOptions) (*Verified, e
 		return nil, fmt.Errorf("%w: jwtvc: typ %q is not JWT", credential.ErrMalformed, truncate(tok.header.Typ))
 	}
 	var cl claimsIn
-	if err := decodeObject(tok.payload, &cl); err != nil {
+	if err := josekey.DecodeObject(tok.payload, &cl); err != nil {
 		return nil, fmt.Errorf("%w: jwtvc: claims: %v", credential.ErrMalformed, err)
 	}
 	if cl.Iss == "" {
@@ -270,9 +262,9 @@ func Verify(ctx context.Context, token string, opts VerifyOptions) (*Verified, e
 	if err != nil {
 		return nil, fmt.Errorf("%w: jwtvc: issuer key: %v", credential.ErrSignature, err)
 	}
-	pub, err = keyForAlg(pub, alg)
+	pub, err = josekey.ForAlg(pub, alg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: jwtvc: %v", credential.ErrSignature, err)
+		return nil, fmt.Errorf("%w: jwtvc: issuer %v", credential.ErrSignature, err)
 	}
 	a, ok := jwa.LookupSignatureAlgorithm(alg)
 	if !ok {
@@ -345,7 +337,7 @@ func parse(token string) (*compact, error) {
 	if tok.rawHeader, err = enc.DecodeString(h64); err != nil {
 		return nil, malformed("header is not base64url")
 	}
-	if err := decodeObject(tok.rawHeader, &tok.header); err != nil {
+	if err := josekey.DecodeObject(tok.rawHeader, &tok.header); err != nil {
 		return nil, malformed("header: %v", err)
 	}
 	if tok.header.Crit != nil || tok.header.B64 != nil || tok.header.Zip != nil {
@@ -358,59 +350,6 @@ func parse(token string) (*compact, error) {
 		return nil, malformed("signature is not base64url")
 	}
 	return tok, nil
-}
-
-// decodeObject decodes exactly one JSON object.
-func decodeObject(b []byte, dst any) error {
-	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
-		return errors.New("not a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(dst); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
-}
-
-// keyForAlg checks that pub is a key alg signs with and returns it in the
-// form jws expects.
-func keyForAlg(pub crypto.PublicKey, alg string) (crypto.PublicKey, error) {
-	if k, ok := pub.(jwk.Key); ok {
-		if private, err := jwk.IsPrivateKey(k); err != nil || private {
-			return nil, errors.New("resolver returned a private key")
-		}
-		var raw any
-		if err := jwk.Export(k, &raw); err != nil {
-			return nil, err
-		}
-		pub = raw
-	}
-	switch alg {
-	case "ES256", "ES384", "ES512":
-		want := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}[alg]
-		if k, ok := pub.(*ecdsa.PublicKey); ok && k.Curve == want {
-			return k, nil
-		}
-	case "EdDSA", "Ed25519":
-		switch k := pub.(type) {
-		case ed25519.PublicKey:
-			if len(k) == ed25519.PublicKeySize {
-				return k, nil
-			}
-		case *ed25519.PublicKey:
-			if k != nil && len(*k) == ed25519.PublicKeySize {
-				return *k, nil
-			}
-		}
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
-		if k, ok := pub.(*rsa.PublicKey); ok && k.N != nil && k.N.BitLen() >= minRSABits {
-			return k, nil
-		}
-	}
-	return nil, fmt.Errorf("issuer key %T does not fit alg %s", pub, alg)
 }
 
 // claimsIn is the claims set as Verify reads it.

@@ -1,13 +1,8 @@
 package statuslist
 
 import (
-	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -18,10 +13,10 @@ import (
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
-	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
 
 	"github.com/sanad-id/sanad/credential"
+	"github.com/sanad-id/sanad/internal/josekey"
 	"github.com/sanad-id/sanad/internal/jwtclaims"
 )
 
@@ -41,9 +36,6 @@ var TokenAlgs = []string{"ES256", "ES384", "EdDSA", "PS256", "RS256"}
 // for 4 MiB of incompressible statuses (32 million 1-bit entries with
 // random values).
 const MaxTokenSize = 8 << 20
-
-// minRSABits is the shortest RSA modulus accepted.
-const minRSABits = 2048
 
 // TokenReference is an SD-JWT VC's status.status_list member.
 type TokenReference struct {
@@ -228,7 +220,7 @@ func splitToken(token string) (tokenHeader, string, error) {
 	if err != nil {
 		return h, "", malformed("token header is not base64url")
 	}
-	if err := decodeObject(raw, &h); err != nil {
+	if err := josekey.DecodeObject(raw, &h); err != nil {
 		return h, "", malformed("token header: %v", err)
 	}
 	if h.Crit != nil || h.B64 != nil || h.Zip != nil {
@@ -276,7 +268,7 @@ func VerifyToken(_ context.Context, token, uri string, keys func(kid string) (cr
 	if err != nil {
 		return nil, fmt.Errorf("%w: statuslist: token key %q: %v", credential.ErrSignature, truncate(h.KID), err)
 	}
-	pub, err = keyForAlg(pub, h.Alg)
+	pub, err = josekey.ForAlg(pub, h.Alg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: statuslist: %v", credential.ErrSignature, err)
 	}
@@ -292,7 +284,7 @@ func VerifyToken(_ context.Context, token, uri string, keys func(kid string) (cr
 		return nil, malformed("token payload is not base64url")
 	}
 	var cl tokenClaims
-	if err := decodeObject(payload, &cl); err != nil {
+	if err := josekey.DecodeObject(payload, &cl); err != nil {
 		return nil, malformed("token claims: %v", err)
 	}
 	switch {
@@ -327,60 +319,4 @@ func VerifyToken(_ context.Context, token, uri string, keys func(kid string) (cr
 		return nil, err
 	}
 	return t, nil
-}
-
-// decodeObject decodes exactly one JSON object.
-func decodeObject(b []byte, dst any) error {
-	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
-		return errors.New("not a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(dst); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
-}
-
-// keyForAlg checks that pub is a public key alg verifies with and returns
-// it in the form jws expects.
-func keyForAlg(pub crypto.PublicKey, alg string) (crypto.PublicKey, error) {
-	if k, ok := pub.(jwk.Key); ok {
-		if private, err := jwk.IsPrivateKey(k); err != nil || private {
-			return nil, errors.New("the key is not a public key")
-		}
-		var raw any
-		if err := jwk.Export(k, &raw); err != nil {
-			return nil, err
-		}
-		pub = raw
-	}
-	switch alg {
-	case "ES256", "ES384":
-		want := elliptic.P256()
-		if alg == "ES384" {
-			want = elliptic.P384()
-		}
-		if k, ok := pub.(*ecdsa.PublicKey); ok && k.Curve == want {
-			return k, nil
-		}
-	case "EdDSA":
-		switch k := pub.(type) {
-		case ed25519.PublicKey:
-			if len(k) == ed25519.PublicKeySize {
-				return k, nil
-			}
-		case *ed25519.PublicKey:
-			if k != nil && len(*k) == ed25519.PublicKeySize {
-				return *k, nil
-			}
-		}
-	case "RS256", "PS256":
-		if k, ok := pub.(*rsa.PublicKey); ok && k.N != nil && k.N.BitLen() >= minRSABits {
-			return k, nil
-		}
-	}
-	return nil, fmt.Errorf("key %T does not fit alg %s", pub, alg)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sanad-id/sanad/credential/jwtvc"
 	"github.com/sanad-id/sanad/credential/ldp"
 	"github.com/sanad-id/sanad/credential/statuslist"
+	"github.com/sanad-id/sanad/internal/josekey"
 )
 
 // Accept headers of status list fetches.
@@ -103,7 +104,7 @@ func (v *verifier) w3cEntry(ctx context.Context, issuer string, e statuslist.Ent
 	}
 	var doc map[string]any
 	if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '{' {
-		if doc, err = decodeObject(b); err != nil {
+		if err = josekey.DecodeObject(b, &doc); err != nil {
 			return bad("not a JSON object: %v", err)
 		}
 		listIssuer, err := issuerOf(doc)

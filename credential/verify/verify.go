@@ -21,7 +21,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,6 +33,7 @@ import (
 	"github.com/sanad-id/sanad/credential/did"
 	"github.com/sanad-id/sanad/credential/jsonld"
 	"github.com/sanad-id/sanad/credential/jwtvc"
+	"github.com/sanad-id/sanad/internal/josekey"
 )
 
 // Names of the checks, in the order a Result lists them.
@@ -430,8 +430,8 @@ func detect(raw []byte) (input, error) {
 		return input{}, malformed("empty")
 	}
 	if b[0] == '{' {
-		doc, err := decodeObject(b)
-		if err != nil {
+		var doc map[string]any
+		if err := josekey.DecodeObject(b, &doc); err != nil {
 			return input{}, malformed("JSON: %v", err)
 		}
 		if _, ok := doc["proof"]; !ok {
@@ -483,33 +483,17 @@ func decodeJWS(s string) (header, payload map[string]any, err error) {
 	if err != nil {
 		return nil, nil, errors.New("header is not base64url")
 	}
-	if header, err = decodeObject(hb); err != nil {
+	if err = josekey.DecodeObject(hb, &header); err != nil {
 		return nil, nil, fmt.Errorf("header: %v", err)
 	}
 	pb, err := enc.DecodeString(parts[1])
 	if err != nil {
 		return nil, nil, errors.New("payload is not base64url")
 	}
-	if payload, err = decodeObject(pb); err != nil {
+	if err = josekey.DecodeObject(pb, &payload); err != nil {
 		return nil, nil, fmt.Errorf("payload: %v", err)
 	}
 	return header, payload, nil
-}
-
-// decodeObject decodes exactly one JSON object.
-func decodeObject(b []byte) (map[string]any, error) {
-	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
-		return nil, errors.New("not a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, errors.New("trailing data after the JSON object")
-	}
-	return m, nil
 }
 
 // typIs compares a typ header with a media type (RFC 7515 section 4.1.9:
