@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrInvalid: the string is not multibase base58btc or base64url, or its
@@ -41,7 +42,12 @@ func Decode(s string) ([]byte, error) {
 		}
 		return b, nil
 	case 'u':
-		b, err := base64.RawURLEncoding.DecodeString(s[1:])
+		// Strict: non-zero padding bits would let several strings decode
+		// to the same bytes; encoding/base64 skips CR and LF, refuse them.
+		if strings.ContainsAny(s, "\r\n") {
+			return nil, fmt.Errorf("%w: base64url value with a line break", ErrInvalid)
+		}
+		b, err := base64.RawURLEncoding.Strict().DecodeString(s[1:])
 		if err != nil {
 			return nil, fmt.Errorf("%w: base64url: %v", ErrInvalid, err)
 		}
