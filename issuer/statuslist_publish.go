@@ -409,23 +409,23 @@ func (is *Issuer) signTokenList(ctx context.Context, list storage.StatusList, en
 	return []byte(tok), nil
 }
 
-// notModified reports whether r's conditional headers match s (RFC 9110
-// section 13.2.2: If-None-Match, weakly compared, and only without it
-// If-Modified-Since).
+// notModified reports whether r's If-None-Match names s (weak comparison,
+// RFC 9110 section 13.1.2). If-Modified-Since is ignored, as RFC 9110
+// allows: Last-Modified has whole seconds and comes from one process's
+// clock, so a date cannot tell a list re-signed after a status change in
+// the same second, or by a server whose clock is behind, from the copy
+// the client holds; the ETag names the list's version, which can.
 func notModified(r *http.Request, s *signedList) bool {
-	if inm := r.Header.Get("If-None-Match"); inm != "" {
-		want := strings.TrimPrefix(s.etag, "W/")
-		for _, tag := range strings.Split(inm, ",") {
-			tag = strings.TrimSpace(tag)
-			if tag == "*" || strings.TrimPrefix(tag, "W/") == want {
-				return true
-			}
-		}
+	inm := r.Header.Get("If-None-Match")
+	if inm == "" {
 		return false
 	}
-	if ims := r.Header.Get("If-Modified-Since"); ims != "" {
-		t, err := http.ParseTime(ims)
-		return err == nil && !s.signedAt.After(t)
+	want := strings.TrimPrefix(s.etag, "W/")
+	for _, tag := range strings.Split(inm, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" || strings.TrimPrefix(tag, "W/") == want {
+			return true
+		}
 	}
 	return false
 }

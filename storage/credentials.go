@@ -164,7 +164,9 @@ type StatusLists interface {
 	// snapshot.
 	StatusEntries(ctx context.Context, id string) ([]StatusEntry, int64, error)
 	// SetPersonCredentialsStatus sets status on every credential issued to
-	// personID (of configurationID only, when it is not empty) whose
+	// personID that is on a status list (a credential on none cannot be
+	// revoked and is left as it is), of configurationID only when it is
+	// not empty, whose
 	// status is from (any status when from is empty), bumping the Version
 	// of every list concerned, in one transaction; it returns how many
 	// credentials changed.

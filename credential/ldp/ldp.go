@@ -247,6 +247,12 @@ func Verify(ctx context.Context, doc map[string]any, o VerifyOptions) (ProofResu
 	if !vm.Has(purpose) {
 		return ProofResult{}, fmt.Errorf("%w: verification method %s is not listed under %s", credential.ErrSignature, vm.ID, purpose)
 	}
+	// The relationships come from the document of the method's own DID:
+	// only that DID can be its controller here (a document of another DID
+	// naming the issuer as controller does not speak for the issuer).
+	if u, err := did.Parse(vm.ID); err != nil || vm.Controller != u.DID() {
+		return ProofResult{}, fmt.Errorf("%w: verification method %s is controlled by %q, not by the DID whose document lists it", credential.ErrSignature, vm.ID, vm.Controller)
+	}
 	if o.Controller != "" && vm.Controller != o.Controller {
 		return ProofResult{}, fmt.Errorf("%w: verification method %s is controlled by %q, want %q", credential.ErrSignature, vm.ID, vm.Controller, o.Controller)
 	}

@@ -235,6 +235,10 @@ func TestVerifyTampered(t *testing.T) {
 	// A method controlled by someone else.
 	foreign := webMethod(t, "ed", did.TypeMultikey, ed.Public())
 	foreign.Controller = "did:web:other.example"
+	// A method in another DID's document that names the issuer as its
+	// controller: that document cannot speak for the issuer.
+	impostor := foreign
+	impostor.ID, impostor.Controller = "did:web:other.example#ed", issuerDID
 
 	sign := func(t testing.TB, doc map[string]any, suite string, s *credtest.Signer, vm string, o ldp.SignOptions) map[string]any {
 		t.Helper()
@@ -267,6 +271,7 @@ func TestVerifyTampered(t *testing.T) {
 	signedAuth := sign(t, credentialV2(t), ldp.SuiteEdDSARDFC2022, ed, issuerDID+"#auth-only", ldp.SignOptions{})
 	signedEdJWK := sign(t, credentialV1(t), ldp.SuiteEd25519Signature2020, ed, issuerDID+"#ed-jwk", ldp.SignOptions{})
 	signedWrongKey := sign(t, credentialV2(t), ldp.SuiteEdDSARDFC2022, ed, issuerDID+"#p256", ldp.SignOptions{})
+	signedImpostor := sign(t, credentialV2(t), ldp.SuiteEdDSARDFC2022, ed, impostor.ID, ldp.SignOptions{})
 
 	opts := ldp.VerifyOptions{Loader: l, Methods: web, Controller: issuerDID}
 	subject := func(doc map[string]any) map[string]any { return doc["credentialSubject"].(map[string]any) }
@@ -331,6 +336,8 @@ func TestVerifyTampered(t *testing.T) {
 		{name: "controller mismatch", signed: signedV2, opts: func(o *ldp.VerifyOptions) { o.Controller = "did:web:other.example" }, want: []error{credential.ErrSignature}},
 		{name: "method of another controller", signed: signedV2, opts: func(o *ldp.VerifyOptions) { o.Methods = methods{issuerDID + "#ed": foreign} }, want: []error{credential.ErrSignature}},
 		{name: "resolver answers another method", signed: signedV2, opts: func(o *ldp.VerifyOptions) { o.Methods = liar }, want: []error{credential.ErrSignature}},
+		{name: "method of another DID claiming the issuer as controller", signed: signedImpostor, opts: func(o *ldp.VerifyOptions) { o.Methods = methods{impostor.ID: impostor} }, want: []error{credential.ErrSignature}},
+		{name: "method of another DID claiming its controller, no controller expected", signed: signedImpostor, opts: func(o *ldp.VerifyOptions) { o.Methods, o.Controller = methods{impostor.ID: impostor}, "" }, want: []error{credential.ErrSignature}},
 		{name: "unknown verification method", signed: signedV2, tamper: func(d map[string]any) { proof(d)["verificationMethod"] = issuerDID + "#nope" }, want: []error{credential.ErrSignature, did.ErrNotFound}},
 		{name: "method type unfit for suite", signed: signedEdJWK, want: []error{credential.ErrSignature}},
 		{name: "key type unfit for suite", signed: signedWrongKey, want: []error{credential.ErrSignature}},

@@ -239,7 +239,7 @@ func (db *DB) SetPersonCredentialsStatus(ctx context.Context, personID, configur
 	var changed int
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE credentials SET status = $1
-			WHERE person_id = $2 AND status <> $1 AND ($3 = '' OR configuration_id = $3) AND ($4 = '' OR status = $4)
+			WHERE person_id = $2 AND status <> $1 AND status_list <> '' AND ($3 = '' OR configuration_id = $3) AND ($4 = '' OR status = $4)
 			RETURNING status_list`, status, personID, configurationID, from)
 		if err != nil {
 			return err

@@ -544,14 +544,15 @@ func testSetPersonCredentialsStatus(t *testing.T, d storage.Durable) {
 		wantStatuses   []string // of the fixture's credentials, in order
 		wantL1, wantL2 bool     // whether each list's version increases
 	}{
-		{"all to revoked", "", "", revoked, 4,
-			[]string{revoked, revoked, revoked, revoked, revoked, valid}, true, true},
+		// A credential on no status list is not revocable: it stays as it is.
+		{"all to revoked", "", "", revoked, 3,
+			[]string{revoked, revoked, revoked, revoked, valid, valid}, true, true},
 		{"suspended to valid", "", suspended, valid, 1,
 			[]string{valid, valid, valid, revoked, valid, valid}, true, false},
 		{"one configuration", "Health", "", suspended, 2,
 			[]string{valid, suspended, suspended, suspended, valid, valid}, false, true},
-		{"valid to suspended in one configuration", "NID", valid, suspended, 2,
-			[]string{suspended, suspended, valid, revoked, suspended, valid}, true, false},
+		{"valid to suspended in one configuration", "NID", valid, suspended, 1,
+			[]string{suspended, suspended, valid, revoked, valid, valid}, true, false},
 		{"only the unlisted one", "NID", valid, valid, 0,
 			[]string{valid, suspended, valid, revoked, valid, valid}, false, false},
 		{"already in that status", "", revoked, revoked, 0,
