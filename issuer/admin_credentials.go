@@ -428,9 +428,13 @@ type residentStatusRequest struct {
 
 // parseResidentStatusRequest reads the optional body: empty, or one JSON
 // object with at most configuration_id, a credential configuration the
-// issuer has.
+// issuer has. A body over an http.MaxBytesReader's limit is a 413.
 func parseResidentStatusRequest(body io.Reader, known func(id string) bool) (*residentStatusRequest, error) {
 	raw, err := io.ReadAll(body)
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		return nil, errAdmin(CodeInvalidRequest, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the body is larger than %d bytes", tooLarge.Limit), err)
+	}
 	if err != nil {
 		return nil, errAdmin(CodeInvalidRequest, http.StatusBadRequest, "the body must be a JSON object: "+jsonProblem(err), err)
 	}

@@ -505,6 +505,7 @@ func TestAdminResidentActions(t *testing.T) {
 		{"unknown member", "5647382910", ActionRevoke, `{"configuration":"x"}`, 400, CodeInvalidRequest, nil},
 		{"two objects", "5647382910", ActionRevoke, `{}{}`, 400, CodeInvalidRequest, nil},
 		{"not JSON", "5647382910", ActionRevoke, `revoke!`, 400, CodeInvalidRequest, nil},
+		{"body too large", "5647382910", ActionRevoke, `{"configuration_id":"` + strings.Repeat("x", maxResidentRequestBytes) + `"}`, 413, CodeInvalidRequest, nil},
 		{"too long an id", strings.Repeat("9", 300), ActionRevoke, "", 400, CodeInvalidRequest, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -529,6 +530,9 @@ func TestAdminResidentActions(t *testing.T) {
 			if tc.code != "" {
 				if out["error"] != tc.code || len(calls) != 0 {
 					t.Errorf("answer %v after %d store calls, want %s and none", out, len(calls), tc.code)
+				}
+				if desc, _ := out["error_description"].(string); tc.status == http.StatusRequestEntityTooLarge && !strings.Contains(desc, "larger than 4096 bytes") {
+					t.Errorf("error_description = %q, want it to say the body is larger than 4096 bytes", desc)
 				}
 				return
 			}

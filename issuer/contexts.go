@@ -148,8 +148,9 @@ func (is *Issuer) handleContext(c *gin.Context) {
 	c.Data(http.StatusOK, "application/ld+json", sc.body)
 }
 
-// etagMatches reports whether an If-None-Match header names etag (weak
-// comparison, RFC 9110 section 13.1.2).
+// etagMatches reports whether an If-None-Match header names etag, or is
+// "*" (weak comparison, RFC 9110 section 13.1.2: "W/" is ignored on
+// both sides).
 func etagMatches(header, etag string) bool {
 	if header == "" {
 		return false
@@ -157,6 +158,7 @@ func etagMatches(header, etag string) bool {
 	if strings.TrimSpace(header) == "*" {
 		return true
 	}
+	etag = strings.TrimPrefix(etag, "W/")
 	return slices.ContainsFunc(strings.Split(header, ","), func(s string) bool {
 		return strings.TrimPrefix(strings.TrimSpace(s), "W/") == etag
 	})

@@ -62,14 +62,16 @@ func TestContextsServed(t *testing.T) {
 
 func TestEtagMatches(t *testing.T) {
 	tests := []struct {
-		header string
-		want   bool
+		header, etag string
+		want         bool
 	}{
-		{"", false}, {`"a"`, true}, {`W/"a"`, true}, {` "b" , "a" `, true}, {"*", true}, {`"b"`, false}, {`a`, false},
+		{"", `"a"`, false}, {`"a"`, `"a"`, true}, {`W/"a"`, `"a"`, true}, {` "b" , "a" `, `"a"`, true}, {"*", `"a"`, true}, {`"b"`, `"a"`, false}, {`a`, `"a"`, false},
+		// A weak tag of the server's matches either form.
+		{`W/"a"`, `W/"a"`, true}, {`"a"`, `W/"a"`, true}, {`"b", W/"a"`, `W/"a"`, true}, {"*", `W/"a"`, true}, {`W/"b"`, `W/"a"`, false}, {"", `W/"a"`, false},
 	}
 	for _, tt := range tests {
-		if got := etagMatches(tt.header, `"a"`); got != tt.want {
-			t.Errorf("etagMatches(%q, \"a\") = %v, want %v", tt.header, got, tt.want)
+		if got := etagMatches(tt.header, tt.etag); got != tt.want {
+			t.Errorf("etagMatches(%q, %q) = %v, want %v", tt.header, tt.etag, got, tt.want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,7 +46,9 @@ const ed2020MethodSuffix = "-ed25519-2020"
 
 // initDID sets the issuer's DID: Config.DID, or the did:web of the issuer
 // identifier's scheme and host (port 0 left out). It must be a did:web
-// DID, whose document the issuer can serve.
+// DID of the issuer identifier's host, whose document the issuer can
+// serve: resolvers fetch it from the DID's host, the issuer serves it on
+// its own.
 func (is *Issuer) initDID() error {
 	d := is.cfg.DID
 	if d == "" {
@@ -75,12 +78,37 @@ func (is *Issuer) initDID() error {
 	if err != nil {
 		return fmt.Errorf("issuer: DID %q: %w", d, err)
 	}
+	if !sameWebHost(du, is.id) {
+		return fmt.Errorf("issuer: DID %q: its document must be served on the DID's host (%s), but the issuer serves it on its own host, %s: set a did:web DID of %s, or leave DID empty", d, doc, is.id.Host, is.id.Host)
+	}
 	is.did, is.didPath = d, du.EscapedPath()
 	is.didDoc = &didDocCache{is: is}
 	for _, c := range is.cfg.Configurations {
 		is.ed2020 = is.ed2020 || (c.Format == credential.FormatLDPVC && c.Cryptosuite == ldp.SuiteEd25519Signature2020)
 	}
 	return nil
+}
+
+// sameWebHost reports whether a did:web document URL (https) is on the
+// host of the issuer identifier id: the same host name (case aside) and
+// port, a scheme's default port being no port. An identifier on port 0 (an
+// ephemeral listener, in tests) matches any port, as its default DID
+// leaves the port out.
+func sameWebHost(doc, id *url.URL) bool {
+	if !strings.EqualFold(doc.Hostname(), id.Hostname()) {
+		return false
+	}
+	docPort, idPort := doc.Port(), id.Port()
+	if docPort == "443" {
+		docPort = ""
+	}
+	switch {
+	case idPort == "0":
+		return true
+	case id.Scheme == "https" && idPort == "443", id.Scheme == "http" && idPort == "80":
+		idPort = ""
+	}
+	return docPort == idPort
 }
 
 // DID is the issuer's DID: the issuer of its ldp_vc and W3C status list

@@ -49,7 +49,10 @@ func TestIssuerDID(t *testing.T) {
 		{name: "root issuer", issuer: "https://id.example", want: "did:web:id.example", path: "/.well-known/did.json"},
 		{name: "ephemeral port left out", issuer: "http://127.0.0.1:0/issuer", want: "did:web:127.0.0.1", path: "/.well-known/did.json"},
 		{name: "configured with a path", issuer: "https://id.example/issuer", did: "did:web:id.example:issuer:keys", want: "did:web:id.example:issuer:keys", path: "/issuer/keys/did.json"},
-		{name: "configured on another host", issuer: "https://id.example/issuer", did: "did:web:keys.example", want: "did:web:keys.example", path: "/.well-known/did.json"},
+		{name: "configured with the port", issuer: "http://127.0.0.1:8080/issuer", did: "did:web:127.0.0.1%3A8080:issuer", want: "did:web:127.0.0.1%3A8080:issuer", path: "/issuer/did.json"},
+		{name: "configured, default port", issuer: "https://id.example:443/issuer", did: "did:web:id.example", want: "did:web:id.example", path: "/.well-known/did.json"},
+		{name: "configured, host case aside", issuer: "https://ID.Example/issuer", did: "did:web:id.example", want: "did:web:id.example", path: "/.well-known/did.json"},
+		{name: "configured, ephemeral port", issuer: "http://127.0.0.1:0/issuer", did: "did:web:127.0.0.1%3A8080", want: "did:web:127.0.0.1%3A8080", path: "/.well-known/did.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,16 +66,24 @@ func TestIssuerDID(t *testing.T) {
 		})
 	}
 
-	for _, tt := range []struct{ name, issuer, did string }{
-		{"not did:web", "https://id.example/issuer", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"},
-		{"a DID URL", "https://id.example/issuer", "did:web:id.example#key-1"},
-		{"not a DID", "https://id.example/issuer", "https://id.example"},
-		{"bad did:web host", "https://id.example/issuer", "did:web:id_example"},
-		{"IPv6 issuer without DID", "http://[::1]:8080/issuer", ""},
+	// The issuer serves the DID document on its own host: a DID of
+	// another host (or port) would name a document resolvers look for
+	// elsewhere.
+	const otherHost = "must be served on the DID's host"
+	for _, tt := range []struct{ name, issuer, did, msg string }{
+		{"not did:web", "https://id.example/issuer", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "DID"},
+		{"a DID URL", "https://id.example/issuer", "did:web:id.example#key-1", "DID"},
+		{"not a DID", "https://id.example/issuer", "https://id.example", "DID"},
+		{"bad did:web host", "https://id.example/issuer", "did:web:id_example", "DID"},
+		{"IPv6 issuer without DID", "http://[::1]:8080/issuer", "", "DID"},
+		{"another host", "https://id.example/issuer", "did:web:keys.example", otherHost},
+		{"a subdomain", "https://id.example/issuer", "did:web:keys.id.example", otherHost},
+		{"another port", "https://id.example/issuer", "did:web:id.example%3A8443", otherHost},
+		{"no port for an issuer on one", "http://127.0.0.1:8080/issuer", "did:web:127.0.0.1", otherHost},
 	} {
 		t.Run("refused/"+tt.name, func(t *testing.T) {
-			if _, err := didNew(t, tt.issuer, tt.did, ldpMinimal(t, tt.issuer)); err == nil || !strings.Contains(err.Error(), "DID") {
-				t.Errorf("New(%s, DID %q) = %v, want an error about the DID", tt.issuer, tt.did, err)
+			if _, err := didNew(t, tt.issuer, tt.did, ldpMinimal(t, tt.issuer)); err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("New(%s, DID %q) = %v, want an error saying %q", tt.issuer, tt.did, err, tt.msg)
 			}
 		})
 	}

@@ -135,7 +135,8 @@ func (ldpVCFormat) MatchesDraft13(c *Configuration, req Draft13Selector) bool {
 }
 
 // Issue implements Format: the result is the signed credential, a JSON
-// object (map[string]any).
+// object (map[string]any). in.Claims becomes its credentialSubject: they
+// are converted to plain JSON values and given the holder's id in place.
 func (ldpVCFormat) Issue(ctx context.Context, in IssueInput) (any, error) {
 	c := in.Config
 	switch {
@@ -146,15 +147,18 @@ func (ldpVCFormat) Issue(ctx context.Context, in IssueInput) (any, error) {
 	case in.Contexts == nil:
 		return nil, errors.New("issuer: ldp_vc needs the JSON-LD contexts")
 	}
-	subject, err := ldpJSON(in.Claims)
-	if err != nil {
-		return nil, fmt.Errorf("issuer: configuration %q: claims: %w", c.ID, err)
-	}
-	claims, _ := subject.(map[string]any)
+	// issue() gives each credential its own copy of the claims
+	// (cloneClaims): they are converted, and the holder's id added, in
+	// place.
+	claims := in.Claims
 	if claims == nil {
 		claims = map[string]any{}
 	}
+	if _, err := ldpJSON(claims); err != nil {
+		return nil, fmt.Errorf("issuer: configuration %q: claims: %w", c.ID, err)
+	}
 	if h := in.Holder; h != nil {
+		var err error
 		id := h.DID
 		if id == "" {
 			if h.JWK == nil {
@@ -218,9 +222,11 @@ func ldpStrings(s []string) []any {
 }
 
 // ldpJSON returns v as encoding/json decodes JSON (map[string]any, []any,
-// string, float64, bool, nil), the values JSON-LD processing takes:
-// rendered claims hold int64 template literals and json.Number identity
-// data, and a status may be a struct. Maps and slices are copied.
+// string, float64, bool, nil), the values JSON-LD processing takes and
+// the credential response carries: rendered claims hold int64 template
+// literals and json.Number identity data (written back as float64, so
+// "1.50" is 1.5, as before), and a status may be a struct. Maps and
+// []any slices are converted in place, not copied: the caller owns them.
 func ldpJSON(v any) (any, error) {
 	switch t := v.(type) {
 	case nil, string, bool, float64:
@@ -236,25 +242,23 @@ func ldpJSON(v any) (any, error) {
 		}
 		return f, nil
 	case map[string]any:
-		out := make(map[string]any, len(t))
 		for k, e := range t {
 			c, err := ldpJSON(e)
 			if err != nil {
 				return nil, err
 			}
-			out[k] = c
+			t[k] = c // an existing key: safe while ranging
 		}
-		return out, nil
+		return t, nil
 	case []any:
-		out := make([]any, len(t))
 		for i, e := range t {
 			c, err := ldpJSON(e)
 			if err != nil {
 				return nil, err
 			}
-			out[i] = c
+			t[i] = c
 		}
-		return out, nil
+		return t, nil
 	}
 	// Anything else (a struct, a typed map or slice): through JSON.
 	b, err := json.Marshal(v)

@@ -646,6 +646,49 @@ func TestLDPJSON(t *testing.T) {
 	}
 }
 
+// TestLDPFormatIssueNumbers: numbers in the claims (json.Number identity
+// data as written, int64 template literals) reach the credential as
+// float64, whose JSON is the shortest form ("1.50" is 1.5), and the
+// credential still verifies.
+func TestLDPFormatIssueNumbers(t *testing.T) {
+	e := newLDEnv(t)
+	c := e.configs[ldConfig2022]
+	signer, err := e.signers.Signer(c.SigningAlg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := map[string]any{
+		"postalCode":  json.Number("1.50"),
+		"dateOfBirth": json.Number("1E3"),
+		"city":        []any{int64(7), json.Number("2.0"), "Dakar"},
+	}
+	out, err := ldpVCFormat{}.Issue(t.Context(), IssueInput{Config: c, ID: "urn:uuid:1", IssuerDID: e.is.DID(),
+		Contexts: e.is.Contexts(), Claims: claims, IssuedAt: e.now, Signer: signer})
+	if err != nil {
+		t.Fatalf("Issue = %v", err)
+	}
+	cred := out.(map[string]any)
+	got, err := json.Marshal(cred["credentialSubject"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"city":[7,2,"Dakar"],"dateOfBirth":1000,"postalCode":1.5}`; string(got) != want {
+		t.Errorf("Issue(numbers) credentialSubject = %s, want %s", got, want)
+	}
+	// As a verifier reads the credential response.
+	b, err := json.Marshal(cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var decoded map[string]any
+	if err := json.Unmarshal(b, &decoded); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.verify(t.Context(), decoded); err != nil {
+		t.Errorf("verify(issued with numbers) = %v", err)
+	}
+}
+
 // BenchmarkLDPFormatIssue signs one demo credential per iteration, both
 // templates (the contexts parsed once, as in the issuer).
 func BenchmarkLDPFormatIssue(b *testing.B) {

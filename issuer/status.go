@@ -210,29 +210,55 @@ func newStatusAllocator(store storage.StatusLists, issuer string, size int64, bl
 }
 
 // allocate returns n entries on lists of kind, all distinct, possibly on
-// different lists when one fills up.
+// different lists when one fills up. Only the counters are taken under
+// k.mu; the indices (HMAC rounds) are computed after it is released.
 func (a *statusAllocator) allocate(ctx context.Context, kind string, n int) ([]statusSlot, error) {
 	k := a.kinds[kind]
 	if k == nil {
 		return nil, fmt.Errorf("issuer: no status list of kind %q", kind)
 	}
+	runs, err := a.take(ctx, k, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]statusSlot, 0, n)
+	for _, r := range runs {
+		for c := r.from; c < r.to; c++ {
+			idx, err := r.perm.Index(c)
+			if err != nil {
+				return nil, fmt.Errorf("issuer: status list %s counter %d: %w", r.list, c, err)
+			}
+			out = append(out, statusSlot{List: r.list, Index: idx})
+		}
+	}
+	return out, nil
+}
+
+// counterRun is the counters [from, to) of list, taken by one caller.
+type counterRun struct {
+	list     string
+	perm     *statuslist.Permutation
+	from, to int64
+}
+
+// take takes n counters of k under k.mu, reserving blocks as needed: one
+// run per list they are on.
+func (a *statusAllocator) take(ctx context.Context, k *kindAllocator, n int) ([]counterRun, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	out := make([]statusSlot, 0, n)
-	for len(out) < n {
+	var runs []counterRun
+	for left := int64(n); left > 0; {
 		if k.next == k.end {
-			if err := a.reserve(ctx, k, max(a.block, n-len(out))); err != nil {
+			if err := a.reserve(ctx, k, max(a.block, int(left))); err != nil {
 				return nil, err
 			}
 		}
-		idx, err := k.perm.Index(k.next)
-		if err != nil {
-			return nil, fmt.Errorf("issuer: status list %s counter %d: %w", k.list.ID, k.next, err)
-		}
-		k.next++
-		out = append(out, statusSlot{List: k.list.ID, Index: idx})
+		m := min(left, k.end-k.next)
+		runs = append(runs, counterRun{list: k.list.ID, perm: k.perm, from: k.next, to: k.next + m})
+		k.next += m
+		left -= m
 	}
-	return out, nil
+	return runs, nil
 }
 
 // reserve takes a new block of up to n counters for k.

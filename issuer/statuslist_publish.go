@@ -416,18 +416,7 @@ func (is *Issuer) signTokenList(ctx context.Context, list storage.StatusList, en
 // the same second, or by a server whose clock is behind, from the copy
 // the client holds; the ETag names the list's version, which can.
 func notModified(r *http.Request, s *signedList) bool {
-	inm := r.Header.Get("If-None-Match")
-	if inm == "" {
-		return false
-	}
-	want := strings.TrimPrefix(s.etag, "W/")
-	for _, tag := range strings.Split(inm, ",") {
-		tag = strings.TrimSpace(tag)
-		if tag == "*" || strings.TrimPrefix(tag, "W/") == want {
-			return true
-		}
-	}
-	return false
+	return etagMatches(r.Header.Get("If-None-Match"), s.etag)
 }
 
 // maxAcceptRanges bounds the media ranges of an Accept header negotiate
