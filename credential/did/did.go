@@ -209,7 +209,11 @@ func (r *Resolver) ResolveURL(ctx context.Context, u URL) (jwk.Key, error) {
 // DID: kid is a DID URL of the issuer's DID, a fragment ("#key-1") relative
 // to it, or empty (the DID's only key). A kid naming another DID than the
 // issuer is refused, so one party's key never verifies another's
-// credentials.
+// credentials. The key signs for the issuer: when the DID's Method is a
+// DocumentMethod (did:web), the verification method must be listed under
+// assertionMethod (a key for authentication only, say a login key, does
+// not issue credentials or status lists); did:key and did:jwk name one key
+// that may do everything.
 func (r *Resolver) ResolveKey(ctx context.Context, issuer, kid string) (crypto.PublicKey, error) {
 	iss, err := Parse(issuer)
 	if err != nil {
@@ -233,7 +237,7 @@ func (r *Resolver) ResolveKey(ctx context.Context, issuer, kid string) (crypto.P
 			return nil, fmt.Errorf("%w: kid is a key of another DID than the issuer", ErrNotFound)
 		}
 	}
-	k, err := r.ResolveURL(ctx, u)
+	k, err := r.assertionKey(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -242,4 +246,21 @@ func (r *Resolver) ResolveKey(ctx context.Context, issuer, kid string) (crypto.P
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return raw, nil
+}
+
+// assertionKey is ResolveURL for a key that signs for its DID: a
+// DocumentMethod's verification method must be listed under
+// assertionMethod.
+func (r *Resolver) assertionKey(ctx context.Context, u URL) (jwk.Key, error) {
+	if _, ok := r.methods[u.Method].(DocumentMethod); !ok {
+		return r.ResolveURL(ctx, u)
+	}
+	vm, err := r.VerificationMethod(ctx, u.String())
+	if err != nil {
+		return nil, err
+	}
+	if !vm.Has(AssertionMethod) {
+		return nil, fmt.Errorf("%w: %s is not listed under %s", ErrNotFound, vm.ID, AssertionMethod)
+	}
+	return vm.Key, nil
 }

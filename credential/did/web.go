@@ -6,18 +6,17 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwk"
+
+	"github.com/sanad-id/sanad/internal/safehttp"
 )
 
 // Errors of did:web resolution, besides the package's others.
@@ -132,40 +131,10 @@ func NewWebMethod(c WebConfig) *WebMethod {
 	if c.Client != nil {
 		client = *c.Client
 	} else {
-		client = *publicClient(c.AllowInsecureLocalhost)
+		client = *safehttp.NewClient(safehttp.Options{AllowLoopback: c.AllowInsecureLocalhost})
 	}
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &WebMethod{cfg: c, client: &client, cache: map[string]*webEntry{}, calls: map[string]*webCall{}}
-}
-
-// publicClient is an HTTP client whose connections go to public unicast
-// addresses only (and loopback, if allowed).
-func publicClient(allowLoopback bool) *http.Client {
-	d := &net.Dialer{
-		Timeout: 5 * time.Second,
-		Control: func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return fmt.Errorf("did:web: dialing %q: %w", address, err)
-			}
-			ip := ap.Addr().Unmap()
-			if ip.IsLoopback() && allowLoopback {
-				return nil
-			}
-			if !ip.IsGlobalUnicast() || ip.IsPrivate() {
-				return fmt.Errorf("did:web: %s is not a public address", ip)
-			}
-			return nil
-		},
-	}
-	return &http.Client{Transport: &http.Transport{
-		DialContext:           d.DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ResponseHeaderTimeout: 5 * time.Second,
-		MaxIdleConns:          16,
-		IdleConnTimeout:       90 * time.Second,
-	}}
 }
 
 // Name implements Method.
@@ -174,7 +143,8 @@ func (*WebMethod) Name() string { return "web" }
 // ResolveKey implements Method: the key of the verification method the
 // fragment names, if the document lists it under a relationship other
 // than keyAgreement. A DID without a fragment names no key (a did:web
-// document may hold several): ErrNotFound.
+// document may hold several): ErrNotFound. Resolver.ResolveKey, which
+// finds an issuer's key, further requires assertionMethod.
 func (w *WebMethod) ResolveKey(ctx context.Context, u URL) (jwk.Key, error) {
 	vm, err := w.VerificationMethod(ctx, u)
 	if err != nil {

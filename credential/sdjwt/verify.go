@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sanad-id/sanad/credential"
+	"github.com/sanad-id/sanad/internal/josekey"
 )
 
 // VerifyOptions say what Verify and VerifyVC accept. Keys and Algs are
@@ -257,8 +258,9 @@ var sigAlgs = map[string]sigAlg{
 	"PS512":   {crypto.SHA512, 'P', 0},
 }
 
-// verifySignature checks a JWS signature over signed with key, whose type
-// must fit alg.
+// verifySignature checks a JWS signature over signed with key, which
+// must fit alg as josekey.ForAlg says (the curve of an ECDSA alg, Ed25519,
+// RSA of at least 2048 bits).
 func verifySignature(alg string, key any, signed string, sig []byte) error {
 	a, ok := sigAlgs[alg]
 	if !ok {
@@ -268,21 +270,18 @@ func verifySignature(alg string, key any, signed string, sig []byte) error {
 	if err != nil {
 		return err
 	}
+	pub, err := josekey.ForAlg(key, alg)
+	if err != nil {
+		return err
+	}
 	var digest []byte
 	if a.hash != 0 {
 		h := a.hash.New()
 		h.Write([]byte(signed))
 		digest = h.Sum(nil)
 	}
-	switch a.kind {
-	case 'E':
-		k, ok := key.(*ecdsa.PublicKey)
-		if !ok {
-			return fmt.Errorf("%s needs an ECDSA key, have %T", alg, key)
-		}
-		if _, size, err := curveName(k.Curve); err != nil || size != a.size {
-			return fmt.Errorf("%s with a key on curve %s", alg, k.Curve.Params().Name)
-		}
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
 		if len(sig) != 2*a.size {
 			return fmt.Errorf("%s signature of %d bytes", alg, len(sig))
 		}
@@ -291,22 +290,11 @@ func verifySignature(alg string, key any, signed string, sig []byte) error {
 		if !ecdsa.Verify(k, digest, r, s) {
 			return errors.New("signature does not verify")
 		}
-	case 'O':
-		k, ok := key.(ed25519.PublicKey)
-		if !ok || len(k) != ed25519.PublicKeySize {
-			return fmt.Errorf("%s needs an Ed25519 key, have %T", alg, key)
-		}
+	case ed25519.PublicKey:
 		if !ed25519.Verify(k, []byte(signed), sig) {
 			return errors.New("signature does not verify")
 		}
-	case 'R', 'P':
-		k, ok := key.(*rsa.PublicKey)
-		if !ok {
-			return fmt.Errorf("%s needs an RSA key, have %T", alg, key)
-		}
-		if k.N.BitLen() < minRSABits {
-			return fmt.Errorf("RSA key of %d bits", k.N.BitLen())
-		}
+	case *rsa.PublicKey:
 		var err error
 		if a.kind == 'R' {
 			err = rsa.VerifyPKCS1v15(k, a.hash, digest, sig)
@@ -316,6 +304,8 @@ func verifySignature(alg string, key any, signed string, sig []byte) error {
 		if err != nil {
 			return errors.New("signature does not verify")
 		}
+	default:
+		return fmt.Errorf("%s: key %T", alg, pub)
 	}
 	return nil
 }

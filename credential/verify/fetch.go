@@ -6,15 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/sanad-id/sanad/internal/safehttp"
 )
 
 // Defaults of HTTPStatusFetcher.
@@ -164,29 +163,7 @@ func (f *HTTPStatusFetcher) client() *http.Client {
 
 // publicClient is the default client: its connections go to public
 // unicast addresses only.
-var publicClient = sync.OnceValue(func() *http.Client {
-	d := &net.Dialer{
-		Timeout: 5 * time.Second,
-		Control: func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return fmt.Errorf("dialing %q: %w", address, err)
-			}
-			if ip := ap.Addr().Unmap(); !ip.IsGlobalUnicast() || ip.IsPrivate() {
-				return fmt.Errorf("%s is not a public address", ip)
-			}
-			return nil
-		},
-	}
-	return &http.Client{Transport: &http.Transport{
-		DialContext:           d.DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ResponseHeaderTimeout: 5 * time.Second,
-		MaxIdleConns:          16,
-		IdleConnTimeout:       90 * time.Second,
-	}}
-})
+var publicClient = sync.OnceValue(func() *http.Client { return safehttp.NewClient(safehttp.Options{}) })
 
 // ttl is how long a response may be cached: max-age (s-maxage is for
 // shared caches) less Age, capped by MaxAge; zero when it may not be.

@@ -21,6 +21,7 @@ func FuzzCredential(f *testing.F) {
 		f.Add(marshal(f, ldpCredential(f, fx.loader, fx.ed, suite, valid)))
 	}
 	f.Add(marshal(f, ldpCredential(f, fx.loader, fx.ec, ldp.SuiteECDSARDFC2019, credOptions{})))
+	f.Add(marshal(f, relabelled(f, ldpCredential(f, fx.loader, fx.ed, ldp.SuiteEdDSARDFC2022, credOptions{}))))
 	f.Add(jwtCredential(f, fx.ed, valid))
 	sd := sdJWTCredential(f, fx.ec, credOptions{holder: fx.holder, token: fx.tokenRef(fx.ec, "revoked", idxValid)})
 	f.Add([]byte(sd))
@@ -28,6 +29,7 @@ func FuzzCredential(f *testing.F) {
 	for _, s := range []string{
 		"", " ", "{}", "[]", "null", `{"proof":{}}`, `{"proof":null,"issuer":{"id":1}}`,
 		`{"@context":"https://www.w3.org/ns/credentials/v2","issuer":"did:key:z","credentialSubject":[],"proof":{"type":"DataIntegrityProof"}}`,
+		`{"@context":["https://www.w3.org/ns/credentials/v2",{"a":"b"},null,"rel"],"issuer":"did:key:z","credentialSubject":{"@context":{}},"proof":{"@context":[{}]}}`,
 		"a.b.c", "a.b.c~", "~", "~~~", "eyJ9.eyJ9.", "eyJhbGciOiJFUzI1NiJ9.eyJ2YyI6e319.c2ln",
 		"eyJhbGciOiJFUzI1NiIsInR5cCI6ImRjK3NkLWp3dCJ9.eyJpc3MiOiJ4In0.c2ln~WyJhIiwiYiJd~",
 	} {

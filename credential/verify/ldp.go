@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"net/url"
+	"slices"
 	"time"
 
 	"github.com/sanad-id/sanad/credential"
@@ -15,6 +18,11 @@ func (v *verifier) ldp(ctx context.Context, r *Result, doc map[string]any) {
 	r.Format = credential.FormatLDPVC
 	issuer, err := issuerOf(doc)
 	if err != nil {
+		r.fail(CheckFormat, err)
+		v.skipRest(r, "the credential did not parse")
+		return
+	}
+	if err := v.checkContexts(doc); err != nil {
 		r.fail(CheckFormat, err)
 		v.skipRest(r, "the credential did not parse")
 		return
@@ -85,6 +93,141 @@ func signatureError(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: %w", credential.ErrSignature, err)
+}
+
+// checkContexts is Data Integrity's context validation, unless
+// Options.AllowInlineContexts: every @context of doc (the credential's, its
+// proof's, one embedded in a claim) must be a context URL or an array of
+// them. An inline context object can re-label terms while the RDF, and so
+// the signature, stays the same (two claims' names swapped, say), so the
+// JSON a user is shown could say other than what the issuer signed; a
+// context named by URL is one of the loader's, fixed in advance.
+func (v *verifier) checkContexts(doc map[string]any) error {
+	if v.opts.AllowInlineContexts || onlyContextURLs(doc) {
+		return nil
+	}
+	return contextURLsOnly(doc, "")
+}
+
+// onlyContextURLs is contextURLsOnly's verdict without the message: it
+// builds no paths and sorts no keys, for the credentials that pass.
+func onlyContextURLs(val any) bool {
+	switch t := val.(type) {
+	case map[string]any:
+		for k, member := range t {
+			if k == "@context" {
+				if !contextValueOK(member) {
+					return false
+				}
+			} else if !onlyContextURLs(member) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if !onlyContextURLs(e) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// contextURLsOnly walks a JSON value and refuses any @context member that
+// is not an absolute URL string or an array of them. path names the value,
+// for the message; members are visited in order, so that the message names
+// the same one every time.
+func contextURLsOnly(val any, path string) error {
+	switch t := val.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			member := t[k]
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if k == "@context" {
+				if err := contextURLs(member, p); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := contextURLsOnly(member, p); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range t {
+			if err := contextURLsOnly(e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// contextValueOK reports whether a @context value is a context URL or an
+// array of them.
+func contextValueOK(val any) bool {
+	list, ok := val.([]any)
+	if !ok {
+		return isContextURL(val)
+	}
+	for _, e := range list {
+		if !isContextURL(e) {
+			return false
+		}
+	}
+	return true
+}
+
+// isContextURL reports whether e is an absolute URL string.
+func isContextURL(e any) bool {
+	s, ok := e.(string)
+	if !ok {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && u.IsAbs()
+}
+
+// contextURLs checks one @context value, saying what is wrong with it.
+func contextURLs(val any, path string) error {
+	list, isList := val.([]any)
+	if !isList {
+		list = []any{val}
+	}
+	for i, e := range list {
+		if isContextURL(e) {
+			continue
+		}
+		p := path
+		if isList {
+			p = fmt.Sprintf("%s[%d]", path, i)
+		}
+		if s, ok := e.(string); ok {
+			return malformed("%s %q is not an absolute URL: only context URLs are accepted (context validation)", p, clip(s))
+		}
+		return malformed("%s is %s, not a context URL: inline contexts are refused (context validation; Options.AllowInlineContexts)", p, jsonKind(e))
+	}
+	return nil
+}
+
+// jsonKind names the JSON type of a decoded value.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	}
+	return "a number"
 }
 
 // skipRest adds the checks that were not run because the credential did

@@ -114,6 +114,9 @@ func (v *verifier) w3cEntry(ctx context.Context, issuer string, e statuslist.Ent
 		if listIssuer != issuer {
 			return notIssuer(listIssuer)
 		}
+		if err := v.checkContexts(doc); err != nil {
+			return bad("%w", err)
+		}
 		if _, err := ldp.Verify(ctx, doc, v.ldpOptions(issuer)); err != nil {
 			return bad("proof: %w", err)
 		}
@@ -160,8 +163,12 @@ func (v *verifier) w3cEntry(ctx context.Context, issuer string, e statuslist.Ent
 
 // jwtListDocument is the credential a verified VC-JWT list secures, as
 // VCDM 1.1 section 6.3.1 decodes it: the vc claim with iss as issuer, jti
-// as id, sub as credentialSubject.id, nbf and exp as issuanceDate and
-// expirationDate (jwtvc.Verify checked that the copies present agree).
+// as id, sub as credentialSubject.id, nbf and exp as the validity period
+// (jwtvc.Verify checked that the copies present agree). The period is
+// written under the names of the vc's data model, which
+// statuslist.ParseListCredential reads: validFrom and validUntil when the
+// first @context is VCDM 2.0's, issuanceDate and expirationDate otherwise;
+// a bound that is not set is left out.
 func jwtListDocument(c jwtvc.Credential) map[string]any {
 	subject := make(map[string]any, len(c.Subject)+1)
 	for k, val := range c.Subject {
@@ -182,14 +189,20 @@ func jwtListDocument(c jwtvc.Credential) map[string]any {
 		"@context":          contexts,
 		"type":              types,
 		"issuer":            c.Issuer,
-		"issuanceDate":      c.ValidFrom.UTC().Format(time.RFC3339),
 		"credentialSubject": subject,
 	}
 	if c.ID != "" {
 		doc["id"] = c.ID
 	}
+	from, until := "issuanceDate", "expirationDate"
+	if len(c.Contexts) > 0 && c.Contexts[0] == statuslist.ContextV2 {
+		from, until = "validFrom", "validUntil"
+	}
+	if !c.ValidFrom.IsZero() {
+		doc[from] = c.ValidFrom.UTC().Format(time.RFC3339)
+	}
 	if !c.ValidUntil.IsZero() {
-		doc["expirationDate"] = c.ValidUntil.UTC().Format(time.RFC3339)
+		doc[until] = c.ValidUntil.UTC().Format(time.RFC3339)
 	}
 	return doc
 }

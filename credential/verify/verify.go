@@ -138,6 +138,14 @@ type Options struct {
 	// Suites are the Data Integrity suites accepted; empty accepts every
 	// suite the ldp package verifies.
 	Suites []string
+	// AllowInlineContexts turns off Data Integrity's context validation
+	// for ldp_vc credentials and status list credentials. By default every
+	// @context (the credential's, its proof's, any embedded one) must be a
+	// context URL or an array of them, and anything else fails the format
+	// check: an inline context object can re-label terms without changing
+	// the signed RDF, so the JSON claims shown could differ from what was
+	// signed.
+	AllowInlineContexts bool
 	// Algs are the JOSE algorithms accepted for issuer signatures of JWT
 	// formats; empty means jwtvc.SafeAlgs ("none" and MACs are never
 	// accepted).
