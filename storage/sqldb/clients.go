@@ -95,7 +95,7 @@ func (db *DB) CreateClient(ctx context.Context, c storage.Client) error {
 
 // GetClient returns the client by id; storage.ErrNotFound.
 func (db *DB) GetClient(ctx context.Context, id string) (storage.Client, error) {
-	c, err := scanClient(db.db.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
+	c, err := scanClient(db.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
 	if err != nil {
 		return storage.Client{}, fmt.Errorf("sqldb: get client %q: %w", id, notFound(err))
 	}

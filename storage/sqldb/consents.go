@@ -117,7 +117,7 @@ func (db *DB) PutConsent(ctx context.Context, c storage.Consent) error {
 // GetConsent returns the consent of (clientID, personID), expired or not;
 // storage.ErrNotFound if there is none.
 func (db *DB) GetConsent(ctx context.Context, clientID, personID string) (storage.Consent, error) {
-	c, err := scanConsent(db.db.QueryRowContext(ctx, `SELECT `+consentColumns+` FROM consents
+	c, err := scanConsent(db.queryRow(ctx, `SELECT `+consentColumns+` FROM consents
 		WHERE client_id = $1 AND person_id = $2`, clientID, personID))
 	if err != nil {
 		return storage.Consent{}, fmt.Errorf("sqldb: get consent of resident %q for client %q: %w",

@@ -30,6 +30,9 @@ type Dialect struct {
 	lockSQL string
 	// tableExistsSQL reports whether the table named $1 exists.
 	tableExistsSQL string
+	// cacheStatements is whether the hot point reads keep prepared
+	// statements (DB.queryRow): for drivers that do not cache them.
+	cacheStatements bool
 }
 
 var (
@@ -48,8 +51,9 @@ var (
 		// parameter when preparing and again when binding: quadratic in a
 		// statement with thousands of them. Plain ? parameters are not
 		// listed.
-		bulkParams:     "?",
-		tableExistsSQL: `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1)`,
+		bulkParams:      "?",
+		tableExistsSQL:  `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1)`,
+		cacheStatements: true,
 	}
 	// Postgres is PostgreSQL through github.com/jackc/pgx/v5/stdlib.
 	Postgres = Dialect{

@@ -27,7 +27,7 @@ func (db *DB) PutFactor(ctx context.Context, f storage.FactorSecret) error {
 func (db *DB) GetFactor(ctx context.Context, residentID, kind string) (storage.FactorSecret, error) {
 	f := storage.FactorSecret{ResidentID: residentID, Kind: kind}
 	var updated int64
-	err := db.db.QueryRowContext(ctx, `SELECT hash, updated_at FROM factors WHERE resident_id = $1 AND kind = $2`,
+	err := db.queryRow(ctx, `SELECT hash, updated_at FROM factors WHERE resident_id = $1 AND kind = $2`,
 		residentID, kind).Scan(&f.Hash, &updated)
 	if err != nil {
 		return storage.FactorSecret{}, fmt.Errorf("sqldb: get %s of resident %q: %w", kind, residentID, notFound(err))

@@ -153,7 +153,7 @@ func insertPrepared(ctx context.Context, tx *sql.Tx, t table, d Dialect, n int, 
 // GetCredential returns the entry with id; storage.ErrNotFound if there is
 // none.
 func (db *DB) GetCredential(ctx context.Context, id string) (storage.IssuedCredential, error) {
-	c, err := scanCredential(db.db.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials WHERE id = $1`, id))
+	c, err := scanCredential(db.queryRow(ctx, `SELECT `+credentialColumns+` FROM credentials WHERE id = $1`, id))
 	if err != nil {
 		return storage.IssuedCredential{}, fmt.Errorf("sqldb: get credential %q: %w", id, notFound(err))
 	}

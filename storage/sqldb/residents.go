@@ -105,7 +105,7 @@ func (db *DB) CreateResidents(ctx context.Context, rs []storage.NewResident) err
 
 // GetResident returns the resident by internal id; storage.ErrNotFound.
 func (db *DB) GetResident(ctx context.Context, id string) (storage.Resident, error) {
-	r, err := scanResident(db.db.QueryRowContext(ctx,
+	r, err := scanResident(db.queryRow(ctx,
 		`SELECT `+residentColumns+` FROM residents WHERE id = $1`, id))
 	if err != nil {
 		return storage.Resident{}, fmt.Errorf("sqldb: get resident %q: %w", id, notFound(err))
@@ -115,7 +115,7 @@ func (db *DB) GetResident(ctx context.Context, id string) (storage.Resident, err
 
 // GetResidentByUIN returns the resident by UIN hash; storage.ErrNotFound.
 func (db *DB) GetResidentByUIN(ctx context.Context, uinHash []byte) (storage.Resident, error) {
-	r, err := scanResident(db.db.QueryRowContext(ctx,
+	r, err := scanResident(db.queryRow(ctx,
 		`SELECT `+residentColumns+` FROM residents WHERE uin_hash = $1`, nonNil(uinHash)))
 	if err != nil {
 		return storage.Resident{}, fmt.Errorf("sqldb: get resident by UIN: %w", notFound(err))
@@ -127,7 +127,7 @@ func (db *DB) GetResidentByUIN(ctx context.Context, uinHash []byte) (storage.Res
 // storage.ErrNotFound.
 func (db *DB) ResolveHandle(ctx context.Context, hash []byte) (string, error) {
 	var id string
-	err := db.db.QueryRowContext(ctx, `SELECT resident_id FROM handles WHERE hash = $1`, nonNil(hash)).Scan(&id)
+	err := db.queryRow(ctx, `SELECT resident_id FROM handles WHERE hash = $1`, nonNil(hash)).Scan(&id)
 	if err != nil {
 		return "", fmt.Errorf("sqldb: resolve handle: %w", notFound(err))
 	}

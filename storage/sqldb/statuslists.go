@@ -134,7 +134,7 @@ func (db *DB) ReserveStatusIndices(ctx context.Context, issuer, kind string, n i
 // GetStatusList returns the list with id; storage.ErrNotFound if there is
 // none.
 func (db *DB) GetStatusList(ctx context.Context, id string) (storage.StatusList, error) {
-	l, err := scanStatusList(db.db.QueryRowContext(ctx, `SELECT `+statusListColumns+` FROM status_lists WHERE id = $1`, id))
+	l, err := scanStatusList(db.queryRow(ctx, `SELECT `+statusListColumns+` FROM status_lists WHERE id = $1`, id))
 	if err != nil {
 		return storage.StatusList{}, fmt.Errorf("sqldb: get status list %q: %w", id, notFound(err))
 	}

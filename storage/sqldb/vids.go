@@ -34,7 +34,7 @@ func (db *DB) CreateVID(ctx context.Context, v storage.VID) error {
 
 // GetVID returns a VID by hash; storage.ErrNotFound.
 func (db *DB) GetVID(ctx context.Context, hash []byte) (storage.VID, error) {
-	v, err := scanVID(db.db.QueryRowContext(ctx, `SELECT `+vidColumns+` FROM vids WHERE hash = $1`, nonNil(hash)))
+	v, err := scanVID(db.queryRow(ctx, `SELECT `+vidColumns+` FROM vids WHERE hash = $1`, nonNil(hash)))
 	if err != nil {
 		return storage.VID{}, fmt.Errorf("sqldb: get VID: %w", notFound(err))
 	}
