@@ -492,16 +492,11 @@ func proofHeaderString(h map[string]json.RawMessage, name string, dst *string) e
 type proofAudience []string
 
 func (a *proofAudience) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		*a = proofAudience{s}
-		return nil
-	}
-	var l []string
-	if err := json.Unmarshal(b, &l); err != nil {
+	var s jwtclaims.Strings
+	if err := s.UnmarshalJSON(b); err != nil {
 		return errors.New("aud is neither a string nor an array of strings")
 	}
-	*a = l
+	*a = proofAudience(s)
 	return nil
 }
 

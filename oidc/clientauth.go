@@ -211,16 +211,11 @@ type assertionClaims struct {
 type audience []string
 
 func (a *audience) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		*a = audience{s}
-		return nil
-	}
-	var l []string
-	if err := json.Unmarshal(b, &l); err != nil {
+	var s jwtclaims.Strings
+	if err := s.UnmarshalJSON(b); err != nil {
 		return errors.New("aud is neither a string nor an array of strings")
 	}
-	*a = l
+	*a = audience(s)
 	return nil
 }
 

@@ -368,14 +368,14 @@ type claimsIn struct {
 
 // vcIn is the vc claim as Verify reads it.
 type vcIn struct {
-	Context           []string        `json:"@context"`
-	ID                *string         `json:"id"`
-	Type              stringOrArray   `json:"type"`
-	Issuer            json.RawMessage `json:"issuer"`
-	IssuanceDate      *string         `json:"issuanceDate"`
-	ExpirationDate    *string         `json:"expirationDate"`
-	CredentialSubject map[string]any  `json:"credentialSubject"`
-	CredentialStatus  any             `json:"credentialStatus"`
+	Context           []string          `json:"@context"`
+	ID                *string           `json:"id"`
+	Type              jwtclaims.Strings `json:"type"`
+	Issuer            json.RawMessage   `json:"issuer"`
+	IssuanceDate      *string           `json:"issuanceDate"`
+	ExpirationDate    *string           `json:"expirationDate"`
+	CredentialSubject map[string]any    `json:"credentialSubject"`
+	CredentialStatus  any               `json:"credentialStatus"`
 }
 
 // credential checks the claims' structure and the agreement of the
@@ -533,23 +533,6 @@ func parseHolderJWK(raw json.RawMessage) (jwk.Key, error) {
 		return nil, errors.New("cnf.jwk is not a public key")
 	}
 	return k, nil
-}
-
-// stringOrArray is a JSON-LD value that is one string or an array of them.
-type stringOrArray []string
-
-func (s *stringOrArray) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*s = stringOrArray{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return errors.New("neither a string nor an array of strings")
-	}
-	*s = many
-	return nil
 }
 
 // truncate shortens attacker-supplied text before it goes into an error.

@@ -33,3 +33,23 @@ func (d NumericDate) Time() time.Time {
 	sec, frac := math.Modf(float64(d))
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC()
 }
+
+// Strings is a claim whose value is one string or an array of strings:
+// a JWT aud (RFC 7519 section 4.1.3), a JSON-LD type. One string decodes
+// to a slice of one.
+type Strings []string
+
+// UnmarshalJSON decodes a string or an array of strings.
+func (s *Strings) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*s = Strings{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("neither a string nor an array of strings")
+	}
+	*s = many
+	return nil
+}

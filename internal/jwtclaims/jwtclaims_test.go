@@ -2,6 +2,7 @@ package jwtclaims
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 )
@@ -28,5 +29,36 @@ func TestNumericDate(t *testing.T) {
 		if err == nil && tt.in != "null" && !d.Time().Equal(tt.want) {
 			t.Errorf("Unmarshal(%s).Time() = %v, want %v", tt.in, d.Time(), tt.want)
 		}
+	}
+}
+
+func TestStringsUnmarshal(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    []string
+		wantErr bool
+	}{
+		{"one string", `"a"`, []string{"a"}, false},
+		{"array", `["a","b"]`, []string{"a", "b"}, false},
+		{"empty array", `[]`, []string{}, false},
+		{"number", `1`, nil, true},
+		{"mixed array", `["a",1]`, nil, true},
+		{"object", `{"a":1}`, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var s Strings
+			err := json.Unmarshal([]byte(tc.in), &s)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("Unmarshal(%s) = %q, want an error", tc.in, s)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(s, tc.want) {
+				t.Fatalf("Unmarshal(%s) = %q, %v, want %q", tc.in, s, err, tc.want)
+			}
+		})
 	}
 }
